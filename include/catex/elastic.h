@@ -1,0 +1,72 @@
+/* Elastic operator and pair potential of MODEL.md:
+ *   D (dN x dN), C (dN x N), S (N x N) assembled from the bond list as PETSc
+ *   AIJ matrices;  V = 4 S - C^T D^+ C;  V_eff = P V P, P = I - 1 1^T / N.
+ * Each object lives on PETSC_COMM_SELF: every worker solves its own lattice.
+ * PetscInitialize must have been called. */
+#ifndef CATEX_ELASTIC_H
+#define CATEX_ELASTIC_H
+
+#include <petscmat.h>
+
+#include "catex/lattice.h"
+
+typedef enum {
+  CATEX_NNN_UNIT = 0,     /* the paper: every bond has mismatch (s_R + s_R')/2 */
+  CATEX_NNN_GEOMETRIC = 1 /* NNN mismatch scaled by bond length (sqrt2 in C, 2 in S) */
+} catex_nnn_mismatch;
+
+typedef enum {
+  CATEX_RIGID_PIN = 0,      /* remove the rigid-body DOFs, solve the SPD rest */
+  CATEX_RIGID_NULLSPACE = 1 /* MatNullSpace on D with a Krylov solve */
+} catex_rigid_treatment;
+
+typedef struct {
+  catex_nnn_mismatch nnn;
+  catex_rigid_treatment rigid;
+  const char *options_prefix; /* PETSc options prefix; NULL -> "potential_" */
+  PetscOptions petsc_options; /* options database (e.g. a study's petsc_options); NULL -> global */
+} catex_elastic_options;
+
+/* Defaults: unit NNN mismatch, the default rigid treatment, prefix "potential_". */
+void catex_elastic_options_default(catex_elastic_options *opt);
+catex_status catex_nnn_mismatch_parse(const char *name, catex_nnn_mismatch *out, catex_error *err);
+
+typedef struct {
+  int n;                  /* sites */
+  long nnz_D, nnz_C, nnz_S;
+  double assemble_seconds, solve_seconds;
+  double max_row_sum;     /* max_i |sum_j V_eff[i][j]| */
+  double max_row_sum_raw; /* the same for V before projection */
+  double symmetry_error;  /* max |V_eff - V_eff^T| / max |V_eff| */
+  double residual;        /* relative residual of the solve D X = C */
+  char ksp_type[64], pc_type[64];
+} catex_potential_info;
+
+typedef struct catex_elastic catex_elastic;
+
+catex_status catex_elastic_create(const catex_lattice *lat, const catex_elastic_options *opt,
+                                  catex_elastic **out, catex_error *err);
+void catex_elastic_destroy(catex_elastic *el);
+
+/* The assembled operators (owned by el; do not destroy). */
+Mat catex_elastic_D(const catex_elastic *el);
+Mat catex_elastic_C(const catex_elastic *el);
+Mat catex_elastic_S(const catex_elastic *el);
+
+/* Solves for X = D^+ C (minimum-norm: orthogonal to the rigid modes) and
+ * fills V (N x N row-major, caller-allocated) with V_eff. info may be NULL.
+ * A solver that does not converge is an error (CATEX_ERR_SOLVER), never a
+ * silently used result. Also keeps X for the displacement functions. */
+catex_status catex_elastic_potential(catex_elastic *el, double *V, catex_potential_info *info,
+                                     catex_error *err);
+
+/* After catex_elastic_potential: the displacement response
+ * G = (1/2) D^+ C, dense (dN x N) row-major, so that u = G sigma
+ * (u is N x d row-major: u[d*i + k]). Returned pointer owned by el. */
+const double *catex_elastic_displacement_response(const catex_elastic *el);
+
+/* u = (1/2) D^+ C sigma (N x d row-major), using G. */
+catex_status catex_elastic_displacements(const catex_elastic *el, const signed char *sigma, double *u,
+                                         catex_error *err);
+
+#endif

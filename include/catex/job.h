@@ -1,0 +1,89 @@
+/* Job files: YAML (parsed with libyaml) describing one or more studies, each
+ * expanded into tasks = Cartesian product of its scanned parameters times
+ * its replicas / trajectories. Errors name the file, line and key.
+ *
+ * Task ids are global, dense (0 .. ntasks-1), in study order then in
+ * expansion order (last-listed parameter varies fastest, replica fastest of
+ * all); task t uses SPRNG stream t of the job's seed. */
+#ifndef CATEX_JOB_H
+#define CATEX_JOB_H
+
+#include "catex/elastic.h"
+#include "catex/lattice.h"
+
+typedef enum { CATEX_STUDY_KMC = 0, CATEX_STUDY_EQUILIBRIUM = 1, CATEX_STUDY_POTENTIAL = 2 } catex_study_kind;
+
+/* Every parameter that may be scanned (a list or {from, to, step}). */
+typedef enum {
+  CATEX_PARAM_SIDE = 0,
+  CATEX_PARAM_SHELL_LAYERS,
+  CATEX_PARAM_KSHELL,
+  CATEX_PARAM_KT,
+  CATEX_PARAM_EPS,
+  CATEX_PARAM_J,
+  CATEX_PARAM_DMU,
+  CATEX_PARAM_COMPOSITION,
+  CATEX_PARAM_T_MAX,
+  CATEX_NUM_PARAMS
+} catex_param;
+
+/* YAML key of a parameter ("side", "shell_layers", "kshell", "kT", ...). */
+const char *catex_param_name(catex_param p);
+
+typedef struct {
+  char name[64];               /* study name (YAML `name`, default "study<k>"); HDF5 group /studies/<name> */
+  catex_study_kind kind;
+  catex_lattice_kind lattice;
+  catex_nnn_mismatch nnn;
+  int scanned[CATEX_NUM_PARAMS];  /* 1 if the parameter takes more than one value */
+  int nvalues[CATEX_NUM_PARAMS];  /* number of values of each parameter */
+  int replicas;                /* replicas (equilibrium) or trajectories (kmc), >= 1 */
+  long first_task, ntasks;     /* the study's tasks are first_task .. first_task + ntasks - 1 */
+  /* kmc */
+  int samples;                 /* observation grid points, log-spaced 1e-2 .. t_max */
+  int nsnapshots;
+  double *snapshot_times;      /* nsnapshots, increasing */
+  double c_stop;               /* < 0: off */
+  long max_events;             /* <= 0: unlimited */
+  double k_ex0, k_diff0;
+  int area_deviation;          /* kmc: dA_rms on by default in 2D; equilibrium: off by default */
+  /* equilibrium */
+  long equilibrate, measure;
+  int stride;
+  int series;                  /* keep f_U and E time series */
+  /* all kinds */
+  char *petsc_options;         /* PETSc options string for the potential solve, or NULL */
+  int max_sites;               /* largest N among the study's tasks (for padded datasets) */
+} catex_study;
+
+typedef struct {
+  long id;                     /* global task id = SPRNG stream */
+  int study;                   /* study index */
+  long index;                  /* index within the study */
+  int replica;                 /* replica / trajectory number */
+  catex_lattice_spec lattice;
+  double value[CATEX_NUM_PARAMS]; /* every parameter's value (scanned or not) */
+  double cost;                 /* relative cost estimate for longest-first dispatch */
+} catex_task;
+
+typedef struct catex_job catex_job;
+
+/* Reads and validates a job file; on error nothing is allocated and the
+ * message reads "<file>:<line>: <key>: <problem>". */
+catex_status catex_job_load(const char *path, catex_job **out, catex_error *err);
+/* The same from text in memory (filename is used in messages only); used by
+ * the one-shot `catex kmc` / `catex equilibrium` commands. */
+catex_status catex_job_parse(const char *text, const char *filename, catex_job **out, catex_error *err);
+void catex_job_destroy(catex_job *job);
+
+const char *catex_job_name(const catex_job *job);
+const char *catex_job_text(const catex_job *job);   /* the job file verbatim */
+const char *catex_job_output(const catex_job *job); /* output path (YAML `output`) */
+long catex_job_seed(const catex_job *job);
+double catex_job_checkpoint_minutes(const catex_job *job);
+int catex_job_num_studies(const catex_job *job);
+const catex_study *catex_job_study(const catex_job *job, int k);
+long catex_job_num_tasks(const catex_job *job);
+const catex_task *catex_job_task(const catex_job *job, long id);
+
+#endif

@@ -1,0 +1,76 @@
+/* Lattices of MODEL.md: a 2D hexagon cut from the triangular lattice and a 3D
+ * simple-cubic cube with nearest and next-nearest bonds, each optionally
+ * wrapped in `shell_layers` layers of shell with bond stiffness K_shell.
+ *
+ * Sizes are CORE sizes everywhere: hexagon side = side_core + shell_layers,
+ * cube L = L_core + 2 shell_layers. Site order is deterministic (hexagon: by
+ * axial row r then column q; cube: z, then y, then x), so site indices are
+ * stable across runs, ranks and versions. */
+#ifndef CATEX_LATTICE_H
+#define CATEX_LATTICE_H
+
+#include "catex/error.h"
+
+typedef enum { CATEX_LATTICE_HEXAGON = 0, CATEX_LATTICE_CUBE = 1 } catex_lattice_kind;
+
+typedef struct {
+  catex_lattice_kind kind;
+  int side;          /* core side (hexagon) or core edge L (cube), >= 2 */
+  int shell_layers;  /* >= 0 */
+  double kshell;     /* stiffness of shell-shell bonds, > 0 and finite */
+} catex_lattice_spec;
+
+typedef struct {
+  int i, j;          /* sites, i < j */
+  double unit[3];    /* unit vector from i to j (z = 0 in 2D) */
+  double length;     /* bond length in lattice constants: 1 (NN) or sqrt 2 (3D NNN) */
+  double stiffness;  /* K_shell if both ends are shell sites, else 1 */
+  int nearest;       /* 1 for nearest-neighbour bonds (Ising bonds), 0 for NNN */
+} catex_bond;
+
+typedef struct catex_lattice catex_lattice;
+
+/* Validates spec (side >= 2, shell_layers >= 0, K_shell > 0 and finite) and
+ * builds the lattice. */
+catex_status catex_lattice_create(const catex_lattice_spec *spec, catex_lattice **out, catex_error *err);
+void catex_lattice_destroy(catex_lattice *lat);
+
+/* Parses "hexagon" / "cube". */
+catex_status catex_lattice_kind_parse(const char *name, catex_lattice_kind *kind, catex_error *err);
+const char *catex_lattice_kind_name(catex_lattice_kind kind);
+
+const catex_lattice_spec *catex_lattice_get_spec(const catex_lattice *lat);
+int catex_lattice_dim(const catex_lattice *lat);           /* 2 or 3 */
+int catex_lattice_num_sites(const catex_lattice *lat);     /* N */
+int catex_lattice_total_side(const catex_lattice *lat);    /* side incl. shell */
+int catex_lattice_max_bonds(const catex_lattice *lat);     /* bonds of an interior site: 6 or 18 */
+const double *catex_lattice_positions(const catex_lattice *lat); /* N x dim, row-major */
+const int *catex_lattice_layer(const catex_lattice *lat);        /* 1 = outermost */
+const unsigned char *catex_lattice_boundary(const catex_lattice *lat); /* 1 on layer 1 */
+const unsigned char *catex_lattice_shell(const catex_lattice *lat);    /* 1 on layers 1..shell_layers */
+int catex_lattice_num_shell(const catex_lattice *lat);
+int catex_lattice_num_boundary(const catex_lattice *lat);
+
+int catex_lattice_num_bonds(const catex_lattice *lat);
+const catex_bond *catex_lattice_bonds(const catex_lattice *lat);
+
+/* Bonded neighbours of every site in CSR form: the neighbours of site i are
+ * nbr[off[i]] .. nbr[off[i+1]-1], with the index of the bond in bond_of[]. */
+const int *catex_lattice_neighbor_offsets(const catex_lattice *lat); /* N + 1 */
+const int *catex_lattice_neighbors(const catex_lattice *lat);
+const int *catex_lattice_neighbor_bonds(const catex_lattice *lat);
+
+/* Nearest-neighbour (Ising) neighbours, CSR as above; 2D: same as bonded. */
+const int *catex_lattice_nn_offsets(const catex_lattice *lat);
+const int *catex_lattice_nn_neighbors(const catex_lattice *lat);
+
+/* 2D only: the 6 neighbours of site i at 0, 60, ..., 300 degrees, -1 where
+ * missing. Consecutive entries (cyclically) are mutually adjacent, which is
+ * what the plaquette rule needs. Returns NULL for 3D lattices. */
+const int *catex_lattice_ring(const catex_lattice *lat, int i);
+
+/* Number of sites of a hexagon / cube with the given total side. */
+long catex_hexagon_num_sites(int total_side);
+long catex_cube_num_sites(int total_side);
+
+#endif

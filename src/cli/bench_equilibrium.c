@@ -1,0 +1,12 @@
+/* Placeholder: replaced by the module that owns this command. */
+#include <stdio.h>
+
+#include "commands.h"
+
+int catex_bench_equilibrium(int argc, char **argv)
+{
+  (void)argc;
+  (void)argv;
+  fprintf(stderr, "catex: 'bench equilibrium' is not implemented yet\n");
+  return 1;
+}

@@ -1,0 +1,91 @@
+#include "cli_common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int is_petsc_option(const char *a)
+{
+  return a[0] == '-' && isalpha((unsigned char)a[1]) && a[2] != '\0';
+}
+
+int catex_cli_strip_petsc_args(int argc, char **argv)
+{
+  int out = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0) { /* everything after -- is catex's */
+      while (i < argc) argv[out++] = argv[i++];
+      break;
+    }
+    if (is_petsc_option(argv[i])) {
+      if (i + 1 < argc && argv[i + 1][0] != '-') i++;
+      continue;
+    }
+    argv[out++] = argv[i];
+  }
+  argv[out] = NULL;
+  return out;
+}
+
+int catex_cli_parse_long(const char *cmd, const char *opt, const char *value, long *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(value, &end, 10);
+  if (errno || end == value || *end != '\0') {
+    fprintf(stderr, "catex %s: %s: '%s' is not an integer\n", cmd, opt, value);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int catex_cli_parse_int(const char *cmd, const char *opt, const char *value, int *out)
+{
+  long v;
+  if (catex_cli_parse_long(cmd, opt, value, &v)) return -1;
+  if (v < -2147483647L || v > 2147483647L) {
+    fprintf(stderr, "catex %s: %s: '%s' is out of range\n", cmd, opt, value);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+int catex_cli_parse_double(const char *cmd, const char *opt, const char *value, double *out)
+{
+  char *end;
+  errno = 0;
+  double v = strtod(value, &end);
+  if (errno || end == value || *end != '\0' || !isfinite(v)) {
+    fprintf(stderr, "catex %s: %s: '%s' is not a finite number\n", cmd, opt, value);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int catex_cli_check_output(const char *cmd, const char *path, int force)
+{
+  struct stat st;
+  if (!path || !*path) {
+    fprintf(stderr, "catex %s: no output file given (-o FILE)\n", cmd);
+    return -1;
+  }
+  if (stat(path, &st) == 0 && !force) {
+    fprintf(stderr, "catex %s: output file '%s' exists; refusing to overwrite it (use --force)\n", cmd, path);
+    return -1;
+  }
+  return 0;
+}
+
+int catex_cli_wants_help(int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+  return 0;
+}

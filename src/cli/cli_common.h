@@ -1,0 +1,27 @@
+/* Helpers shared by the subcommands: option parsing that leaves PETSc's
+ * single-dash options (-potential_ksp_type cg) to PETSc, number parsing with
+ * messages that name the option and the bad value, and the rule that an
+ * existing output file is never overwritten without --force. */
+#ifndef CATEX_CLI_COMMON_H
+#define CATEX_CLI_COMMON_H
+
+/* Removes PETSc-style options (a single dash followed by a name of two or
+ * more characters, e.g. -potential_ksp_type, with the value that follows
+ * when it does not itself start with a dash) from argv, in place, so that
+ * getopt_long sees only catex's own options. Returns the new argc. */
+int catex_cli_strip_petsc_args(int argc, char **argv);
+
+/* Parse `value` of option `opt` (e.g. "--side"); on error print
+ * "catex <cmd>: <opt>: '<value>' is not ..." to stderr and return -1. */
+int catex_cli_parse_int(const char *cmd, const char *opt, const char *value, int *out);
+int catex_cli_parse_long(const char *cmd, const char *opt, const char *value, long *out);
+int catex_cli_parse_double(const char *cmd, const char *opt, const char *value, double *out);
+
+/* 0 if `path` may be written: it does not exist, or force is set. Otherwise
+ * prints why to stderr and returns -1. */
+int catex_cli_check_output(const char *cmd, const char *path, int force);
+
+/* 1 if any argument is --help or -h. */
+int catex_cli_wants_help(int argc, char **argv);
+
+#endif

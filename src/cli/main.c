@@ -1,0 +1,66 @@
+/* catex: MPI-parallel ensemble and parameter-sweep engine for lattice models
+ * of nanocrystal cation exchange. This file only dispatches subcommands;
+ * MPI and PETSc are initialised here once for all of them. */
+#include <petscsys.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "commands.h"
+
+static const catex_command commands[] = {
+    {"run", "run a job file (MPI task farm, one HDF5 file, checkpoint/restart)", catex_cmd_run,
+     catex_cmd_run_usage},
+    {"kmc", "run one KMC exchange trajectory", catex_cmd_kmc, catex_cmd_kmc_usage},
+    {"equilibrium", "run one fixed-shell equilibrium state point", catex_cmd_equilibrium,
+     catex_cmd_equilibrium_usage},
+    {"potential", "compute the elastic pair potential V of a lattice", catex_cmd_potential,
+     catex_cmd_potential_usage},
+    {"bench", "benchmarks (print JSON)", catex_cmd_bench, catex_cmd_bench_usage},
+};
+static const int num_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void usage(FILE *out)
+{
+  fprintf(out,
+          "usage: catex <command> [options]\n"
+          "       mpirun -n <ranks> catex run JOB.yaml\n\n"
+          "commands:\n");
+  for (int i = 0; i < num_commands; i++) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out,
+          "\n'catex <command> --help' describes a command. Options of the form -name value\n"
+          "(one dash) are PETSc options, e.g. -potential_ksp_type cg.\n"
+          "catex %s\n",
+          CATEX_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("catex %s\n", CATEX_VERSION);
+    return 0;
+  }
+  const catex_command *cmd = NULL;
+  for (int i = 0; i < num_commands; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) cmd = &commands[i];
+  if (!cmd) {
+    fprintf(stderr, "catex: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+  }
+  if (catex_cli_wants_help(argc - 1, argv + 1)) {
+    cmd->usage(stdout);
+    return 0;
+  }
+  if (PetscInitialize(&argc, &argv, NULL, NULL) != 0) {
+    fprintf(stderr, "catex: PETSc/MPI initialisation failed\n");
+    return 1;
+  }
+  int rc = cmd->run(argc - 1, argv + 1);
+  if (PetscFinalize() != 0 && rc == 0) rc = 1;
+  return rc;
+}

@@ -1,0 +1,277 @@
+#include "catex/lattice.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest lattice accepted: the dense N x N pair potential of larger ones
+ * would not fit in memory anyway, and N^2 must not overflow a size_t on
+ * 32-bit index arithmetic in the kernels. */
+#define CATEX_MAX_SITES 200000
+
+struct catex_lattice {
+  catex_lattice_spec spec;
+  int dim, total_side, n, max_bonds;
+  int nbonds, nshell, nboundary;
+  double *pos;
+  int *layer;
+  unsigned char *boundary, *shell;
+  catex_bond *bonds;
+  int *nbr_off, *nbr, *nbr_bond;
+  int *nn_off, *nn;
+  int *ring; /* 2D: N x 6 */
+};
+
+/* Axial directions of the triangular lattice at 0, 60, ..., 300 degrees. */
+static const int hex_dir[6][2] = {{1, 0}, {0, 1}, {-1, 1}, {-1, 0}, {0, -1}, {1, -1}};
+
+long catex_hexagon_num_sites(int s) { return 3L * s * s - 3L * s + 1; }
+long catex_cube_num_sites(int s) { return (long)s * s * s; }
+
+static int iabs(int a) { return a < 0 ? -a : a; }
+static int imax(int a, int b) { return a > b ? a : b; }
+static int imin(int a, int b) { return a < b ? a : b; }
+
+catex_status catex_lattice_kind_parse(const char *name, catex_lattice_kind *kind, catex_error *err)
+{
+  if (name && strcmp(name, "hexagon") == 0) { *kind = CATEX_LATTICE_HEXAGON; return CATEX_OK; }
+  if (name && strcmp(name, "cube") == 0) { *kind = CATEX_LATTICE_CUBE; return CATEX_OK; }
+  return catex_error_set(err, CATEX_ERR_ARG, "unknown lattice '%s' (expected 'hexagon' or 'cube')",
+                         name ? name : "(null)");
+}
+
+const char *catex_lattice_kind_name(catex_lattice_kind kind)
+{
+  return kind == CATEX_LATTICE_CUBE ? "cube" : "hexagon";
+}
+
+static catex_status validate(const catex_lattice_spec *spec, catex_error *err)
+{
+  if (spec->kind != CATEX_LATTICE_HEXAGON && spec->kind != CATEX_LATTICE_CUBE)
+    return catex_error_set(err, CATEX_ERR_ARG, "unknown lattice kind %d", (int)spec->kind);
+  const char *what = spec->kind == CATEX_LATTICE_HEXAGON ? "side" : "L";
+  if (spec->side < 2)
+    return catex_error_set(err, CATEX_ERR_ARG, "core %s = %d is too small (must be >= 2)", what, spec->side);
+  if (spec->shell_layers < 0)
+    return catex_error_set(err, CATEX_ERR_ARG, "shell_layers = %d is negative", spec->shell_layers);
+  if (!isfinite(spec->kshell) || !(spec->kshell > 0))
+    return catex_error_set(err, CATEX_ERR_ARG, "K_shell = %g is invalid (must be finite and > 0)", spec->kshell);
+  long total = spec->kind == CATEX_LATTICE_HEXAGON ? (long)spec->side + spec->shell_layers
+                                                   : (long)spec->side + 2L * spec->shell_layers;
+  long n = total > 100000 ? CATEX_MAX_SITES + 1
+           : spec->kind == CATEX_LATTICE_HEXAGON ? catex_hexagon_num_sites((int)total)
+                                                 : catex_cube_num_sites((int)total);
+  if (n > CATEX_MAX_SITES)
+    return catex_error_set(err, CATEX_ERR_ARG,
+                           "core %s = %d with %d shell layers gives %ld sites (limit %d)", what,
+                           spec->side, spec->shell_layers, n, CATEX_MAX_SITES);
+  return CATEX_OK;
+}
+
+static int add_bond(catex_lattice *lat, int a, int b, int nearest)
+{
+  int i = imin(a, b), j = imax(a, b);
+  catex_bond *bd = &lat->bonds[lat->nbonds++];
+  double len2 = 0;
+  bd->i = i;
+  bd->j = j;
+  for (int k = 0; k < 3; k++) bd->unit[k] = 0;
+  for (int k = 0; k < lat->dim; k++) {
+    bd->unit[k] = lat->pos[(size_t)j * lat->dim + k] - lat->pos[(size_t)i * lat->dim + k];
+    len2 += bd->unit[k] * bd->unit[k];
+  }
+  bd->length = sqrt(len2);
+  for (int k = 0; k < 3; k++) bd->unit[k] /= bd->length;
+  bd->nearest = nearest;
+  bd->stiffness = (lat->shell[i] && lat->shell[j]) ? lat->spec.kshell : 1.0;
+  return lat->nbonds - 1;
+}
+
+static catex_status build_hexagon(catex_lattice *lat)
+{
+  const int s = lat->total_side, w = 2 * s - 1;
+  int *index = malloc(sizeof(int) * (size_t)w * w);
+  if (!index) return CATEX_ERR_NOMEM;
+  int n = 0;
+  for (int r = -(s - 1); r <= s - 1; r++)
+    for (int q = -(s - 1); q <= s - 1; q++) {
+      int ring = imax(iabs(q), imax(iabs(r), iabs(q + r)));
+      int *slot = &index[(r + s - 1) * w + (q + s - 1)];
+      if (ring > s - 1) { *slot = -1; continue; }
+      *slot = n;
+      lat->pos[2 * n] = q + 0.5 * r;
+      lat->pos[2 * n + 1] = 0.5 * sqrt(3.0) * r;
+      lat->layer[n] = s - ring;
+      n++;
+    }
+  for (int i = 0; i < 6 * n; i++) lat->ring[i] = -1;
+  for (int r = -(s - 1); r <= s - 1; r++)
+    for (int q = -(s - 1); q <= s - 1; q++) {
+      int i = index[(r + s - 1) * w + (q + s - 1)];
+      if (i < 0) continue;
+      for (int d = 0; d < 6; d++) {
+        int q2 = q + hex_dir[d][0], r2 = r + hex_dir[d][1];
+        if (iabs(q2) > s - 1 || iabs(r2) > s - 1) continue;
+        lat->ring[6 * i + d] = index[(r2 + s - 1) * w + (q2 + s - 1)];
+      }
+    }
+  free(index);
+  return CATEX_OK;
+}
+
+static void build_cube(catex_lattice *lat)
+{
+  const int L = lat->total_side;
+  const double c = 0.5 * (L - 1);
+  for (int z = 0; z < L; z++)
+    for (int y = 0; y < L; y++)
+      for (int x = 0; x < L; x++) {
+        int i = (z * L + y) * L + x;
+        lat->pos[3 * i] = x - c;
+        lat->pos[3 * i + 1] = y - c;
+        lat->pos[3 * i + 2] = z - c;
+        int d = imin(imin(x, y), imin(z, imin(L - 1 - x, imin(L - 1 - y, L - 1 - z))));
+        lat->layer[i] = 1 + d;
+      }
+}
+
+/* Offsets of the cube's bonds taken once each: 3 axes and 6 face diagonals. */
+static const int cube_bond_dir[9][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 0}, {1, -1, 0},
+                                        {1, 0, 1}, {1, 0, -1}, {0, 1, 1}, {0, 1, -1}};
+
+static void collect_bonds(catex_lattice *lat)
+{
+  if (lat->dim == 2) {
+    for (int i = 0; i < lat->n; i++)
+      for (int d = 0; d < 3; d++) /* 0, 60, 120 degrees: each bond once */
+        if (lat->ring[6 * i + d] >= 0) add_bond(lat, i, lat->ring[6 * i + d], 1);
+    return;
+  }
+  const int L = lat->total_side;
+  for (int z = 0; z < L; z++)
+    for (int y = 0; y < L; y++)
+      for (int x = 0; x < L; x++)
+        for (int d = 0; d < 9; d++) {
+          int x2 = x + cube_bond_dir[d][0], y2 = y + cube_bond_dir[d][1], z2 = z + cube_bond_dir[d][2];
+          if (x2 < 0 || y2 < 0 || z2 < 0 || x2 >= L || y2 >= L || z2 >= L) continue;
+          add_bond(lat, (z * L + y) * L + x, (z2 * L + y2) * L + x2, d < 3);
+        }
+}
+
+/* Builds CSR adjacency from the bond list, optionally only nearest bonds. */
+static catex_status build_csr(const catex_lattice *lat, int nearest_only, int **off_out, int **nbr_out,
+                              int **bond_out)
+{
+  const int n = lat->n;
+  int *off = calloc((size_t)n + 1, sizeof(int));
+  int *fill = calloc((size_t)n, sizeof(int));
+  int *nbr = malloc(sizeof(int) * (size_t)(2 * lat->nbonds + 1));
+  int *bnd = malloc(sizeof(int) * (size_t)(2 * lat->nbonds + 1));
+  if (!off || !fill || !nbr || !bnd) {
+    free(off); free(fill); free(nbr); free(bnd);
+    return CATEX_ERR_NOMEM;
+  }
+  for (int b = 0; b < lat->nbonds; b++) {
+    if (nearest_only && !lat->bonds[b].nearest) continue;
+    off[lat->bonds[b].i + 1]++;
+    off[lat->bonds[b].j + 1]++;
+  }
+  for (int i = 0; i < n; i++) off[i + 1] += off[i];
+  for (int b = 0; b < lat->nbonds; b++) {
+    const catex_bond *bd = &lat->bonds[b];
+    if (nearest_only && !bd->nearest) continue;
+    int pi = off[bd->i] + fill[bd->i]++, pj = off[bd->j] + fill[bd->j]++;
+    nbr[pi] = bd->j; bnd[pi] = b;
+    nbr[pj] = bd->i; bnd[pj] = b;
+  }
+  free(fill);
+  *off_out = off;
+  *nbr_out = nbr;
+  if (bond_out) *bond_out = bnd; else free(bnd);
+  return CATEX_OK;
+}
+
+catex_status catex_lattice_create(const catex_lattice_spec *spec, catex_lattice **out, catex_error *err)
+{
+  *out = NULL;
+  catex_status st = validate(spec, err);
+  if (st) return st;
+  catex_lattice *lat = calloc(1, sizeof *lat);
+  if (!lat) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory allocating lattice");
+  lat->spec = *spec;
+  int hex = spec->kind == CATEX_LATTICE_HEXAGON;
+  lat->dim = hex ? 2 : 3;
+  lat->total_side = hex ? spec->side + spec->shell_layers : spec->side + 2 * spec->shell_layers;
+  lat->n = (int)(hex ? catex_hexagon_num_sites(lat->total_side) : catex_cube_num_sites(lat->total_side));
+  lat->max_bonds = hex ? 6 : 18;
+  const size_t n = (size_t)lat->n;
+  lat->pos = malloc(sizeof(double) * n * (size_t)lat->dim);
+  lat->layer = malloc(sizeof(int) * n);
+  lat->boundary = malloc(n);
+  lat->shell = malloc(n);
+  lat->bonds = malloc(sizeof(catex_bond) * n * (size_t)lat->max_bonds / 2);
+  lat->ring = hex ? malloc(sizeof(int) * 6 * n) : NULL;
+  if (!lat->pos || !lat->layer || !lat->boundary || !lat->shell || !lat->bonds || (hex && !lat->ring)) {
+    catex_lattice_destroy(lat);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory allocating a lattice of %zu sites", n);
+  }
+  if (hex) {
+    if (build_hexagon(lat)) {
+      catex_lattice_destroy(lat);
+      return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory building hexagon");
+    }
+  } else {
+    build_cube(lat);
+  }
+  for (int i = 0; i < lat->n; i++) {
+    lat->boundary[i] = lat->layer[i] == 1;
+    lat->shell[i] = lat->layer[i] <= spec->shell_layers;
+    lat->nboundary += lat->boundary[i];
+    lat->nshell += lat->shell[i];
+  }
+  collect_bonds(lat);
+  if (build_csr(lat, 0, &lat->nbr_off, &lat->nbr, &lat->nbr_bond) ||
+      build_csr(lat, 1, &lat->nn_off, &lat->nn, NULL)) {
+    catex_lattice_destroy(lat);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory building neighbour lists");
+  }
+  *out = lat;
+  return CATEX_OK;
+}
+
+void catex_lattice_destroy(catex_lattice *lat)
+{
+  if (!lat) return;
+  free(lat->pos);
+  free(lat->layer);
+  free(lat->boundary);
+  free(lat->shell);
+  free(lat->bonds);
+  free(lat->nbr_off);
+  free(lat->nbr);
+  free(lat->nbr_bond);
+  free(lat->nn_off);
+  free(lat->nn);
+  free(lat->ring);
+  free(lat);
+}
+
+const catex_lattice_spec *catex_lattice_get_spec(const catex_lattice *lat) { return &lat->spec; }
+int catex_lattice_dim(const catex_lattice *lat) { return lat->dim; }
+int catex_lattice_num_sites(const catex_lattice *lat) { return lat->n; }
+int catex_lattice_total_side(const catex_lattice *lat) { return lat->total_side; }
+int catex_lattice_max_bonds(const catex_lattice *lat) { return lat->max_bonds; }
+const double *catex_lattice_positions(const catex_lattice *lat) { return lat->pos; }
+const int *catex_lattice_layer(const catex_lattice *lat) { return lat->layer; }
+const unsigned char *catex_lattice_boundary(const catex_lattice *lat) { return lat->boundary; }
+const unsigned char *catex_lattice_shell(const catex_lattice *lat) { return lat->shell; }
+int catex_lattice_num_shell(const catex_lattice *lat) { return lat->nshell; }
+int catex_lattice_num_boundary(const catex_lattice *lat) { return lat->nboundary; }
+int catex_lattice_num_bonds(const catex_lattice *lat) { return lat->nbonds; }
+const catex_bond *catex_lattice_bonds(const catex_lattice *lat) { return lat->bonds; }
+const int *catex_lattice_neighbor_offsets(const catex_lattice *lat) { return lat->nbr_off; }
+const int *catex_lattice_neighbors(const catex_lattice *lat) { return lat->nbr; }
+const int *catex_lattice_neighbor_bonds(const catex_lattice *lat) { return lat->nbr_bond; }
+const int *catex_lattice_nn_offsets(const catex_lattice *lat) { return lat->nn_off; }
+const int *catex_lattice_nn_neighbors(const catex_lattice *lat) { return lat->nn; }
+const int *catex_lattice_ring(const catex_lattice *lat, int i) { return lat->ring ? lat->ring + 6 * i : NULL; }
