@@ -4,11 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Largest lattice accepted: the dense N x N pair potential of larger ones
- * would not fit in memory anyway, and N^2 must not overflow a size_t on
- * 32-bit index arithmetic in the kernels. */
-#define CATEX_MAX_SITES 200000
-
 struct catex_lattice {
   catex_lattice_spec spec;
   int dim, total_side, n, max_bonds;

@@ -30,6 +30,10 @@ typedef enum {
 /* YAML key of a parameter ("side", "shell_layers", "kshell", "kT", ...). */
 const char *catex_param_name(catex_param p);
 
+/* Upper bound on the tasks of one job: each task costs ~150 bytes on every
+ * rank that loads the job, and no sensible job comes near it. */
+#define CATEX_JOB_MAX_TASKS 1000000L
+
 typedef struct {
   char name[64];               /* study name (YAML `name`, default "study<k>"); HDF5 group /studies/<name> */
   catex_study_kind kind;
@@ -54,6 +58,14 @@ typedef struct {
   /* all kinds */
   char *petsc_options;         /* PETSc options string for the potential solve, or NULL */
   int max_sites;               /* largest N among the study's tasks (for padded datasets) */
+  /* Additions (job module): */
+  double *values[CATEX_NUM_PARAMS]; /* nvalues[p] values of each parameter, in file order; a
+                                       parameter that does not apply to the kind holds one NaN */
+  int order[CATEX_NUM_PARAMS]; /* parameters from slowest to fastest varying (file order of
+                                  the listed ones, then the others) */
+  int line;                    /* line of the study in the job file (1-based) */
+  int nlattices;               /* distinct (side, shell_layers) pairs; see catex_study_lattice */
+  int *lattice_side, *lattice_shell;
 } catex_study;
 
 typedef struct {
@@ -62,14 +74,18 @@ typedef struct {
   long index;                  /* index within the study */
   int replica;                 /* replica / trajectory number */
   catex_lattice_spec lattice;
-  double value[CATEX_NUM_PARAMS]; /* every parameter's value (scanned or not) */
+  double value[CATEX_NUM_PARAMS]; /* every parameter's value (scanned or not); NaN where the
+                                     parameter does not apply to the study's kind (e.g. kT of a
+                                     potential study, composition of a kmc study) */
   double cost;                 /* relative cost estimate for longest-first dispatch */
 } catex_task;
 
 typedef struct catex_job catex_job;
 
 /* Reads and validates a job file; on error nothing is allocated and the
- * message reads "<file>:<line>: <key>: <problem>". */
+ * message reads "<file>:<line>: <key>: <problem>" (key e.g. "studies[0].side",
+ * or "YAML syntax" for libyaml's errors). Status: CATEX_ERR_PARSE for every
+ * problem of the text, CATEX_ERR_IO if the file cannot be read. */
 catex_status catex_job_load(const char *path, catex_job **out, catex_error *err);
 /* The same from text in memory (filename is used in messages only); used by
  * the one-shot `catex kmc` / `catex equilibrium` commands. */
@@ -85,5 +101,27 @@ int catex_job_num_studies(const catex_job *job);
 const catex_study *catex_job_study(const catex_job *job, int k);
 long catex_job_num_tasks(const catex_job *job);
 const catex_task *catex_job_task(const catex_job *job, long id);
+
+/* --- additions ------------------------------------------------------------ */
+
+/* "kmc", "equilibrium", "potential". */
+const char *catex_study_kind_name(catex_study_kind kind);
+/* "unit", "geometric" (the job-file spelling of nnn_mismatch). */
+const char *catex_study_nnn_name(catex_nnn_mismatch nnn);
+/* 1 if parameter p is a key of studies of this kind (side, shell_layers and
+ * kshell apply to all; kT, eps, J, dmu to kmc and equilibrium; composition to
+ * equilibrium; t_max to kmc). Output writers skip the others or store NaN. */
+int catex_param_applies(catex_study_kind kind, catex_param p);
+/* 1 for integer-valued parameters (side, shell_layers). */
+int catex_param_is_integer(catex_param p);
+/* The values a parameter takes in a study (nvalues[p] of them, file order). */
+const double *catex_study_values(const catex_study *study, catex_param p, int *n);
+/* Number of sites N of a task's lattice (closed form, no lattice built). */
+long catex_task_num_sites(const catex_task *task);
+/* Number of distinct (side, shell_layers) lattices of a study, and the i-th
+ * of them (in order of first appearance among the study's tasks), e.g. for
+ * /studies/<name>/lattices/<side>_<shell_layers>. */
+int catex_study_num_lattices(const catex_study *study);
+void catex_study_lattice(const catex_study *study, int i, int *side, int *shell_layers);
 
 #endif

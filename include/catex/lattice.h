@@ -11,6 +11,10 @@
 
 #include "catex/error.h"
 
+/* Largest lattice accepted: the dense N x N pair potential of a larger one
+ * (over 300 GB) would not fit in memory anyway. */
+#define CATEX_MAX_SITES 200000
+
 typedef enum { CATEX_LATTICE_HEXAGON = 0, CATEX_LATTICE_CUBE = 1 } catex_lattice_kind;
 
 typedef struct {
