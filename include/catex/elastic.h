@@ -25,6 +25,12 @@ typedef struct {
   catex_rigid_treatment rigid;
   const char *options_prefix; /* PETSc options prefix; NULL -> "potential_" */
   PetscOptions petsc_options; /* options database (e.g. a study's petsc_options); NULL -> global */
+  int full_solve;             /* 1: solve all N columns instead of one per symmetry orbit of the
+                                 lattice (same result, slower; for testing). Also set by the
+                                 PETSc option -<prefix>symmetry false. Default 0. */
+  int skip_displacements;     /* 1: do not keep the displacement response G (saves d N^2
+                                 doubles, e.g. 180 MB at N = 2744 in 3D); the displacement
+                                 functions then fail with CATEX_ERR_STATE. Default 0. */
 } catex_elastic_options;
 
 /* Defaults: unit NNN mismatch, the default rigid treatment, prefix "potential_". */
@@ -40,6 +46,9 @@ typedef struct {
   double symmetry_error;  /* max |V_eff - V_eff^T| / max |V_eff| */
   double residual;        /* relative residual of the solve D X = C */
   char ksp_type[64], pc_type[64];
+  char factor_solver[64]; /* e.g. "petsc" or "mumps" for factorisation PCs, else "" */
+  int symmetry_order;     /* point-group elements used (1 = none) */
+  int solved_columns;     /* right-hand sides actually solved (N / symmetry_order .. N) */
 } catex_potential_info;
 
 typedef struct catex_elastic catex_elastic;
@@ -62,7 +71,8 @@ catex_status catex_elastic_potential(catex_elastic *el, double *V, catex_potenti
 
 /* After catex_elastic_potential: the displacement response
  * G = (1/2) D^+ C, dense (dN x N) row-major, so that u = G sigma
- * (u is N x d row-major: u[d*i + k]). Returned pointer owned by el. */
+ * (u is N x d row-major: u[d*i + k]). Returned pointer owned by el; NULL
+ * before a successful catex_elastic_potential or with skip_displacements. */
 const double *catex_elastic_displacement_response(const catex_elastic *el);
 
 /* u = (1/2) D^+ C sigma (N x d row-major), using G. */

@@ -1,0 +1,278 @@
+/* The elastic object: assembly at creation, then V_eff and the displacement
+ * response from one batched solve per site orbit (see elastic_solve.c for
+ * the solver, elastic_symmetry.c for the orbits). */
+#include <math.h>
+#include <petsctime.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elastic_internal.h"
+
+void catex_elastic_options_default(catex_elastic_options *opt)
+{
+  memset(opt, 0, sizeof *opt);
+  opt->nnn = CATEX_NNN_UNIT;
+  opt->rigid = CATEX_RIGID_PIN;
+  opt->options_prefix = NULL;
+  opt->petsc_options = NULL;
+  opt->full_solve = 0;
+}
+
+catex_status catex_nnn_mismatch_parse(const char *name, catex_nnn_mismatch *out, catex_error *err)
+{
+  if (name && strcmp(name, "unit") == 0) { *out = CATEX_NNN_UNIT; return CATEX_OK; }
+  if (name && strcmp(name, "geometric") == 0) { *out = CATEX_NNN_GEOMETRIC; return CATEX_OK; }
+  return catex_error_set(err, CATEX_ERR_ARG, "unknown nnn_mismatch '%s' (expected 'unit' or 'geometric')",
+                         name ? name : "(null)");
+}
+
+static double now(void)
+{
+  PetscLogDouble t = 0;
+  PetscTime(&t);
+  return (double)t;
+}
+
+/* -<prefix>symmetry false turns the orbit reduction off from the options. */
+static catex_status symmetry_enabled(const catex_elastic *el, int *enabled, catex_error *err)
+{
+  catex_status st = CATEX_OK;
+  PetscBool use = PETSC_TRUE, set = PETSC_FALSE;
+  CATEX_PETSC(PetscOptionsGetBool(el->petsc_options, el->prefix, "-symmetry", &use, &set), done);
+  *enabled = !el->full_solve && use;
+done:
+  return st;
+}
+
+catex_status catex_elastic_create(const catex_lattice *lat, const catex_elastic_options *opt_in,
+                                  catex_elastic **out, catex_error *err)
+{
+  *out = NULL;
+  catex_elastic_options opt;
+  if (opt_in) opt = *opt_in; else catex_elastic_options_default(&opt);
+  if (opt.rigid != CATEX_RIGID_PIN && opt.rigid != CATEX_RIGID_NULLSPACE)
+    return catex_error_set(err, CATEX_ERR_ARG, "unknown rigid-mode treatment %d", (int)opt.rigid);
+  const char *prefix = opt.options_prefix ? opt.options_prefix : "potential_";
+  catex_elastic *el = calloc(1, sizeof *el);
+  if (!el) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory for the elastic operator");
+  if (strlen(prefix) >= sizeof el->prefix) {
+    free(el);
+    return catex_error_set(err, CATEX_ERR_ARG, "PETSc options prefix '%s' is too long", prefix);
+  }
+  snprintf(el->prefix, sizeof el->prefix, "%s", prefix);
+  el->n = catex_lattice_num_sites(lat);
+  el->dim = catex_lattice_dim(lat);
+  el->nnn = opt.nnn;
+  el->rigid = opt.rigid;
+  el->full_solve = opt.full_solve;
+  el->skip_displacements = opt.skip_displacements;
+  el->petsc_options = opt.petsc_options;
+  const size_t ndof = (size_t)el->dim * el->n;
+  catex_status st = CATEX_OK;
+  int enabled = 1;
+  el->positions = malloc(sizeof(double) * ndof);
+  el->pinned = malloc(sizeof(int) * 6);
+  if (!el->positions || !el->pinned) {
+    st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory for the elastic operator");
+    goto fail;
+  }
+  memcpy(el->positions, catex_lattice_positions(lat), sizeof(double) * ndof);
+  double t0 = now();
+  if ((st = catex_elastic_assemble(lat, el->nnn, &el->D, &el->C, &el->S, err))) goto fail;
+  el->assemble_seconds = now() - t0;
+  if ((st = catex_elastic_rigid_modes(el->positions, el->n, el->dim, &el->rigid_modes, &el->nrigid, err)) ||
+      (st = catex_elastic_choose_pins(el->rigid_modes, (int)ndof, el->nrigid, el->pinned, err)) ||
+      (st = symmetry_enabled(el, &enabled, err)) ||
+      (st = catex_elastic_symmetry_find(lat, enabled, &el->sym, err)))
+    goto fail;
+  *out = el;
+  return CATEX_OK;
+fail:
+  catex_elastic_destroy(el);
+  return catex_error_prefix(err, st, "elastic operator of %d sites", catex_lattice_num_sites(lat));
+}
+
+void catex_elastic_destroy(catex_elastic *el)
+{
+  if (!el) return;
+  MatDestroy(&el->D);
+  MatDestroy(&el->C);
+  MatDestroy(&el->S);
+  free(el->positions);
+  free(el->rigid_modes);
+  free(el->pinned);
+  catex_elastic_symmetry_free(&el->sym);
+  free(el->G);
+  free(el);
+}
+
+Mat catex_elastic_D(const catex_elastic *el) { return el->D; }
+Mat catex_elastic_C(const catex_elastic *el) { return el->C; }
+Mat catex_elastic_S(const catex_elastic *el) { return el->S; }
+const double *catex_elastic_displacement_response(const catex_elastic *el) { return el->G; }
+
+static long nonzeros(Mat A)
+{
+  MatInfo mi;
+  return MatGetInfo(A, MAT_LOCAL, &mi) == 0 ? (long)mi.nz_used : -1;
+}
+
+/* Vrep[:, o] = 4 S[:, rep_o] - C^T X[:, o] for the solved columns (N x nrep,
+ * column-major). S is symmetric, so its column is its row. */
+static catex_status solved_columns_of_V(const catex_elastic *el, const double *X, double *Vrep, catex_error *err)
+{
+  const int n = el->n, ndof = el->dim * el->n, nrep = el->sym.num_orbits;
+  catex_status st = CATEX_OK;
+  PetscInt nc;
+  const PetscInt *cj;
+  const PetscScalar *cv;
+  memset(Vrep, 0, sizeof(double) * (size_t)n * (size_t)nrep);
+  for (int o = 0; o < nrep; o++) {
+    CATEX_PETSC(MatGetRow(el->S, el->sym.orbit_rep[o], &nc, &cj, &cv), done);
+    for (PetscInt e = 0; e < nc; e++) Vrep[(size_t)o * n + cj[e]] += 4.0 * cv[e];
+    CATEX_PETSC(MatRestoreRow(el->S, el->sym.orbit_rep[o], &nc, &cj, &cv), done);
+  }
+  for (PetscInt r = 0; r < ndof; r++) {
+    CATEX_PETSC(MatGetRow(el->C, r, &nc, &cj, &cv), done);
+    for (PetscInt e = 0; e < nc; e++)
+      for (int o = 0; o < nrep; o++) Vrep[(size_t)o * n + cj[e]] -= cv[e] * X[(size_t)o * ndof + r];
+    CATEX_PETSC(MatRestoreRow(el->C, r, &nc, &cj, &cv), done);
+  }
+done:
+  return st;
+}
+
+/* Column s of V and of G from its orbit's representative through the group
+ * element g with g(rep) = s: V[g i][s] = V[i][rep], G[g i][s] = R_g X[i][rep] / 2.
+ * Written row by row (i = g^-1 t for row t): V and G are far larger than
+ * the solved columns, so their writes must be the contiguous ones. */
+static void fill_by_symmetry(const catex_elastic *el, const double *X, const double *Vrep, double *V, double *G)
+{
+  const int n = el->n, dim = el->dim, ndof = dim * n, order = el->sym.order;
+  for (int t = 0; t < n; t++) {
+    const int *pre = el->sym.preimage + (size_t)t * order;
+    double *vrow = V + (size_t)t * n;
+    double *grow[3];
+    for (int a = 0; a < dim && G; a++) grow[a] = G + ((size_t)dim * t + a) * n;
+    for (int s = 0; s < n; s++) {
+      const int o = el->sym.orbit_of[s], g = el->sym.elem_of[s], i = pre[g];
+      const double *R = el->sym.rot + 9 * g, *x = X + (size_t)o * ndof + (size_t)dim * i;
+      vrow[s] = Vrep[(size_t)o * n + i];
+      for (int a = 0; a < dim && G; a++) {
+        double sum = 0;
+        for (int b = 0; b < dim; b++) sum += R[3 * a + b] * x[b];
+        grow[a][s] = 0.5 * sum;
+      }
+    }
+  }
+}
+
+static double max_abs_row_sum(const double *V, int n)
+{
+  double worst = 0;
+  for (int i = 0; i < n; i++) {
+    double sum = 0;
+    for (int j = 0; j < n; j++) sum += V[(size_t)i * n + j];
+    if (!(fabs(sum) <= worst)) worst = fabs(sum); /* NaN propagates */
+  }
+  return worst;
+}
+
+/* V <- P V P (P = I - 1 1^T / N), and the asymmetry left by the solves
+ * (V[i][j] and V[j][i] come from different right-hand sides). V is left as
+ * computed, not symmetrised, so that callers and tests see the real error. */
+static catex_status project(double *V, int n, double *symmetry_error, catex_error *err)
+{
+  double *row_mean = malloc(sizeof(double) * (size_t)n), *col_mean = calloc((size_t)n, sizeof(double));
+  if (!row_mean || !col_mean) {
+    free(row_mean);
+    free(col_mean);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory projecting V");
+  }
+  double total = 0;
+  for (int i = 0; i < n; i++) {
+    double sum = 0;
+    for (int j = 0; j < n; j++) {
+      sum += V[(size_t)i * n + j];
+      col_mean[j] += V[(size_t)i * n + j] / n;
+    }
+    row_mean[i] = sum / n;
+    total += sum / n;
+  }
+  total /= n;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) V[(size_t)i * n + j] += total - row_mean[i] - col_mean[j];
+  double asym = 0, big = 0;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j <= i; j++) {
+      double a = V[(size_t)i * n + j], b = V[(size_t)j * n + i];
+      if (!(fabs(a - b) <= asym)) asym = fabs(a - b);
+      if (!(fabs(a) <= big)) big = fabs(a);
+    }
+  *symmetry_error = big > 0 ? asym / big : asym;
+  free(row_mean);
+  free(col_mean);
+  return CATEX_OK;
+}
+
+catex_status catex_elastic_potential(catex_elastic *el, double *V, catex_potential_info *info, catex_error *err)
+{
+  const int n = el->n, ndof = el->dim * el->n, nrep = el->sym.num_orbits;
+  catex_potential_info local;
+  if (!info) info = &local;
+  memset(info, 0, sizeof *info);
+  info->n = n;
+  info->nnz_D = nonzeros(el->D);
+  info->nnz_C = nonzeros(el->C);
+  info->nnz_S = nonzeros(el->S);
+  info->assemble_seconds = el->assemble_seconds;
+  info->symmetry_order = el->sym.order;
+  info->solved_columns = nrep;
+  const double t0 = now();
+  catex_status st = CATEX_OK;
+  double *X = malloc(sizeof(double) * (size_t)ndof * (size_t)nrep);
+  double *Vrep = malloc(sizeof(double) * (size_t)n * (size_t)nrep);
+  double *G = el->G || el->skip_displacements ? el->G : malloc(sizeof(double) * (size_t)ndof * (size_t)n);
+  el->G = NULL; /* valid again only after a successful solve */
+  if (!X || !Vrep || (!G && !el->skip_displacements)) {
+    st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory for the pair potential of %d sites", n);
+    goto done;
+  }
+  if ((st = catex_elastic_solve_columns(el, el->sym.orbit_rep, nrep, X, info, err))) goto done;
+  if ((st = solved_columns_of_V(el, X, Vrep, err))) goto done;
+  fill_by_symmetry(el, X, Vrep, V, G);
+  info->max_row_sum_raw = max_abs_row_sum(V, n);
+  if ((st = project(V, n, &info->symmetry_error, err))) goto done;
+  info->max_row_sum = max_abs_row_sum(V, n);
+  if (!isfinite(info->max_row_sum) || !isfinite(info->symmetry_error)) {
+    st = catex_error_set(err, CATEX_ERR_SOLVER, "pair potential contains non-finite values");
+    goto done;
+  }
+  el->G = G;
+  G = NULL;
+done:
+  info->solve_seconds = now() - t0;
+  free(X);
+  free(Vrep);
+  free(G);
+  if (st) return catex_error_prefix(err, st, "pair potential of %d sites", n);
+  return CATEX_OK;
+}
+
+catex_status catex_elastic_displacements(const catex_elastic *el, const signed char *sigma, double *u,
+                                         catex_error *err)
+{
+  if (!el->G)
+    return catex_error_set(err, CATEX_ERR_STATE,
+                           el->skip_displacements
+                               ? "displacements were not kept (skip_displacements is set)"
+                               : "displacements need the displacement response: call catex_elastic_potential first");
+  const int n = el->n, ndof = el->dim * el->n;
+  for (int r = 0; r < ndof; r++) {
+    const double *g = el->G + (size_t)r * n;
+    double sum = 0;
+    for (int j = 0; j < n; j++) sum += g[j] * sigma[j];
+    u[r] = sum;
+  }
+  return CATEX_OK;
+}
