@@ -17,26 +17,53 @@ typedef enum {
   CATEX_KMC_STOP_NO_EVENTS      /* no event left (absorbing state) */
 } catex_kmc_stop;
 
+/* How rates are kept up to date (see kmc_dense.c / kmc_local.c):
+ *  DENSE: elastic fields change everywhere after each event; all rates are
+ *         refreshed in one vectorised O(N + bonds) pass (needs V, any eps);
+ *  LOCAL: only rates near the changed sites are recomputed, binary sum tree
+ *         (cost independent of N; only for eps == 0);
+ *  AUTO:  DENSE if eps != 0, else LOCAL (the default). */
+typedef enum { CATEX_KMC_ALGO_AUTO = 0, CATEX_KMC_ALGO_DENSE, CATEX_KMC_ALGO_LOCAL } catex_kmc_algorithm;
+
+/* Diagnostic hook: called once per residence, before the event that ends
+ * it, with the state sigma (N sites) held from time t for `dwell`. The last
+ * residence is cut at t_max (also when the state is absorbing). */
+typedef void (*catex_kmc_observer)(void *ctx, const signed char *sigma, int n, double t, double dwell);
+
 typedef struct {
   catex_energy_params energy;
   double kT;
-  double k_ex0, k_diff0;   /* attempt prefactors (default 1) */
+  double k_ex0, k_diff0;   /* attempt prefactors (default 1; 0 switches a mechanism off) */
   double t_max;            /* > 0 */
   double c_stop;           /* stop when c <= c_stop; < 0 disables (default) */
   long max_events;         /* <= 0: unlimited */
   int nsamples;            /* points of the observation grid */
-  const double *sample_times; /* increasing, length nsamples; NULL -> log-spaced 1e-2 .. t_max */
+  const double *sample_times; /* increasing, length nsamples; NULL -> catex_kmc_log_grid(t_max) */
   int nsnapshots;
   const double *snapshot_times; /* increasing, length nsnapshots (may be NULL if 0) */
   int area_deviation;      /* record dA_rms (2D only; needs the displacement response) */
   long refresh_interval;   /* exact recomputation of fields and rates every this many events (<= 0: default) */
+  /* additions (defaults: AUTO, no observer) */
+  catex_kmc_algorithm algorithm;
+  catex_kmc_observer observer;
+  void *observer_ctx;
 } catex_kmc_params;
+
+/* Default exact-refresh interval (events). */
+#define CATEX_KMC_DEFAULT_REFRESH 100000L
 
 void catex_kmc_params_default(catex_kmc_params *p);
 
+/* The default observation grid: n points log-spaced from 1e-2 to t_max
+ * (from t_max / 100 when t_max <= 1e-2); n == 1 gives t_max. */
+void catex_kmc_log_grid(double t_max, int n, double *times);
+
 /* Per-trajectory results on the observation grid. Grid points after the end
  * of the trajectory hold the final state when it ended in an absorbing state
- * (no event left, state frozen for ever) and NaN otherwise. */
+ * (no event left, state frozen for ever) and NaN otherwise. time[] always
+ * holds the grid times. A snapshot that was not taken has snapshot_time NaN
+ * and all-zero sites. The state at grid time t is the state after every
+ * event at times <= t. */
 typedef struct {
   int nsamples, nsnapshots, nsites;
   double *time;            /* nsamples */
@@ -56,16 +83,53 @@ void catex_kmc_result_free(catex_kmc_result *res);
 
 typedef struct catex_kmc catex_kmc;
 
-/* V: dense N x N V_eff (may be NULL if energy.eps == 0); G: displacement
- * response (dN x N, see elastic.h), needed only if area_deviation. Both are
- * borrowed and must outlive the engine. */
+/* V: dense N x N V_eff, symmetric (may be NULL if energy.eps == 0); G:
+ * displacement response (dN x N, see elastic.h), needed only if
+ * area_deviation in 2D. Both are borrowed and must outlive the engine. The
+ * parameter arrays (sample/snapshot times) are copied. */
 catex_status catex_kmc_create(const catex_lattice *lat, const double *V, const double *G,
                               const catex_kmc_params *p, catex_kmc **out, catex_error *err);
 void catex_kmc_destroy(catex_kmc *kmc);
 
 /* Runs one trajectory from the all-A state with the given stream. res must
  * be allocated with the grid sizes of p. The engine can be run again
- * (the state is reset), so one engine serves a whole ensemble. */
+ * (the state is reset), so one engine serves a whole ensemble. After the
+ * run the engine keeps the final state for the inspection functions below. */
 catex_status catex_kmc_run(catex_kmc *kmc, catex_rng *rng, catex_kmc_result *res, catex_error *err);
+
+const char *catex_kmc_stop_name(catex_kmc_stop s);
+const char *catex_kmc_algorithm_name(catex_kmc_algorithm a);
+/* The scheme actually in use (never AUTO). */
+catex_kmc_algorithm catex_kmc_get_algorithm(const catex_kmc *kmc);
+
+/* --- inspection (tests, diagnostics) ------------------------------------ */
+
+/* Current state (N sites), time, events so far and total rate. */
+const signed char *catex_kmc_state(const catex_kmc *kmc);
+double catex_kmc_time(const catex_kmc *kmc);
+long catex_kmc_num_events(const catex_kmc *kmc);
+double catex_kmc_total_rate(const catex_kmc *kmc);
+
+typedef enum { CATEX_KMC_EVENT_EXCHANGE = 0, CATEX_KMC_EVENT_SWAP = 1 } catex_kmc_event_type;
+typedef struct {
+  catex_kmc_event_type type;
+  int i, j;    /* sites (j = -1 for an exchange); swaps have i < j */
+  double rate; /* the engine's (incrementally maintained) rate */
+} catex_kmc_event;
+
+/* Every event possible in the current state with its rate: exchanges at all
+ * boundary sites (if k_ex0 > 0) and swaps of all unlike bonded pairs (if
+ * k_diff0 > 0). Writes at most cap entries; returns the number of events. */
+long catex_kmc_list_events(const catex_kmc *kmc, catex_kmc_event *ev, long cap);
+
+/* Recomputes the fields (h = V sigma, Ising m) and every rate from scratch
+ * with MODEL.md's dE formulas and compares them with the engine's
+ * incrementally kept values: field_err = max |h_inc - h| / max(1, max |h|)
+ * (and any Ising field mismatch), rate_err = max relative error over the
+ * rates and the total rate. Either output may be NULL. */
+catex_status catex_kmc_consistency(const catex_kmc *kmc, double *field_err, double *rate_err,
+                                   catex_error *err);
+/* max(field_err, rate_err), or NaN if the check could not run. */
+double catex_kmc_consistency_error(const catex_kmc *kmc);
 
 #endif
