@@ -1,7 +1,29 @@
 /* Equilibrium Monte Carlo of fixed-shell nanocrystals, MODEL.md: shell fixed
  * at B, Kawasaki swaps of two uniformly chosen distinct core sites with
  * Metropolis acceptance; sweep = N_core attempts. Observables over interior
- * core sites, with blocking error bars. */
+ * core sites, with blocking error bars.
+ *
+ * Conventions fixed here (the sweep engine and the output rely on them):
+ *  - initial core: floor(composition * N_core) A sites (+1e-9 guard against
+ *    0.29 * 100 = 28.999...), placed uniformly at random from the task's rng;
+ *  - an attempt picks an ordered pair of distinct core sites uniformly; a
+ *    pair of like sites is a counted attempt that changes nothing and is NOT
+ *    counted as accepted, so acceptance = (configuration-changing swaps) /
+ *    (all attempts) over the measurement phase (at c = 1/2 it is at most
+ *    about 1/2);
+ *  - measurements after sweeps stride, 2 stride, ... of the measurement
+ *    phase: nmeasured = measure / stride;
+ *  - random numbers: the initial core and, at each catex_equilibrium_sweeps
+ *    call, the 256-bit state of the engine's xoshiro256** move generator are
+ *    drawn from the task's rng (SPRNG costs ~5 ns per number, a third of a
+ *    whole rejected attempt); results depend only on (seed, stream);
+ *  - h, E (and u) are kept incrementally and recomputed exactly after every
+ *    refresh_accepted accepted moves;
+ *  - error bars and tau from catex_blocking_analyse (automated
+ *    Flyvbjerg-Petersen, Jonsson's plateau test); Var(f_U) and Var(E) error
+ *    bars from blocking the series (x_t - mean)^2, whose mean is the
+ *    variance (the extra fluctuation from using the sample mean is of order
+ *    tau/n relative and is neglected). */
 #ifndef CATEX_EQUILIBRIUM_H
 #define CATEX_EQUILIBRIUM_H
 
@@ -19,6 +41,9 @@ typedef struct {
   int stride;           /* measure every stride-th sweep (default 1) */
   int area_deviation;   /* also measure <Delta A^2> (2D; costs more) */
   int keep_series;      /* keep the f_U and E time series in the result */
+  long refresh_accepted; /* recompute h, E (and u) exactly once this many accepted moves
+                            have accumulated round-off (checked after each sweep); 0 = never
+                            (tests). Default 100000: drift ~ sqrt(1e5) ulp, cost ~1% */
 } catex_equilibrium_params;
 
 void catex_equilibrium_params_default(catex_equilibrium_params *p);
@@ -29,10 +54,14 @@ typedef struct {
   double fU_var, fU_var_err;
   double E_mean, E_err, E_var, E_var_err;
   double dA2_mean, dA2_err;   /* NaN unless area_deviation */
-  double tau_fU, tau_E;       /* integrated autocorrelation times, in measured samples */
+  double tau_fU, tau_E;       /* integrated autocorrelation times, in measured samples
+                                 (1/2 for uncorrelated samples; NaN for a constant series) */
   double acceptance;
   long nmeasured;
   double *fU_series, *E_series; /* nmeasured each, or NULL unless keep_series */
+  int blocking_converged;     /* 1 if every blocking analysis found its plateau; 0 means
+                                 the run is too short for trustworthy error bars */
+  long attempts, accepted;    /* of the measurement phase */
 } catex_equilibrium_result;
 
 void catex_equilibrium_result_free(catex_equilibrium_result *res);
@@ -40,7 +69,9 @@ void catex_equilibrium_result_free(catex_equilibrium_result *res);
 typedef struct catex_equilibrium catex_equilibrium;
 
 /* V: dense N x N V_eff (may be NULL if energy.eps == 0); G: displacement
- * response (only if area_deviation). Borrowed. */
+ * response (only if area_deviation). Borrowed: they must outlive eq.
+ * Copies the core-core block of V (N_core^2 doubles) so that accepted moves
+ * stream two contiguous rows. */
 catex_status catex_equilibrium_create(const catex_lattice *lat, const double *V, const double *G,
                                       const catex_equilibrium_params *p, catex_equilibrium **out,
                                       catex_error *err);
@@ -49,6 +80,56 @@ void catex_equilibrium_destroy(catex_equilibrium *eq);
 /* Runs one state point (random initial core from rng, equilibrate, measure). */
 catex_status catex_equilibrium_run(catex_equilibrium *eq, catex_rng *rng, catex_equilibrium_result *res,
                                    catex_error *err);
+
+/* --- Finer-grained access (tests, benchmarks, diagnostics) ----------------
+ * catex_equilibrium_run is init + sweeps + measured sweeps; these expose the
+ * steps and the state so that invariants can be checked from outside. */
+
+/* Shell to B, random core at the configured composition, exact h, m, E (u). */
+catex_status catex_equilibrium_init(catex_equilibrium *eq, catex_rng *rng, catex_error *err);
+/* nsweeps sweeps of N_core attempts without measuring (still refreshing
+ * after refresh_accepted accepted moves). Requires catex_equilibrium_init. */
+catex_status catex_equilibrium_sweeps(catex_equilibrium *eq, catex_rng *rng, long nsweeps, catex_error *err);
+/* Recompute h, E (and u) from scratch. */
+void catex_equilibrium_refresh(catex_equilibrium *eq);
+
+int catex_equilibrium_num_core(const catex_equilibrium *eq);
+const int *catex_equilibrium_core_sites(const catex_equilibrium *eq);   /* N_core site indices */
+const signed char *catex_equilibrium_sigma(const catex_equilibrium *eq); /* N, current configuration */
+/* (V sigma) at the core sites, in core order, as kept incrementally; NULL if eps == 0. */
+const double *catex_equilibrium_core_fields(const catex_equilibrium *eq);
+/* Displacements u = G sigma (N x d) as kept incrementally; NULL unless area_deviation. */
+const double *catex_equilibrium_displacements(const catex_equilibrium *eq);
+double catex_equilibrium_energy(const catex_equilibrium *eq);           /* incremental E */
+void catex_equilibrium_counts(const catex_equilibrium *eq, long *attempts, long *accepted);
+/* Phase fractions of the current configuration over the interior core
+ * sites, with the engine's fast labelling (equals catex_phase_fractions). */
+void catex_equilibrium_phase_fractions(const catex_equilibrium *eq, double f[CATEX_NUM_PHASES]);
+
+/* --- Blocking analysis ---------------------------------------------------- */
+
+typedef struct {
+  double mean;
+  double err;        /* standard error of the mean at the chosen level */
+  double err_err;    /* its own statistical uncertainty, err / sqrt(2 (nblocks - 1)) */
+  double var;        /* sample variance of the series (n - 1 denominator) */
+  double tau;        /* err^2 n / (2 var); 1/2 for uncorrelated data, NaN if var == 0 */
+  long block_size, nblocks;
+  int converged;     /* 0 if no level with >= CATEX_BLOCKING_MIN_BLOCKS blocks passed the
+                        test (series too short): err then comes from the coarsest such
+                        level and is likely an underestimate */
+} catex_blocking_info;
+
+#define CATEX_BLOCKING_MIN_BLOCKS 16
+
+/* Flyvbjerg-Petersen blocking (pairwise averaging, an odd trailing element
+ * dropped at each level) with the automated plateau choice of Jonsson (Phys.
+ * Rev. E 98, 043304 (2018)): the first level j whose statistic
+ * M_j = sum_{k >= j} n_k (gamma_k / s_k^2)^2 (gamma_k the lag-1
+ * autocovariance of the level-k series) is below the 99% quantile of
+ * chi^2(#levels summed). n >= 1; a series of fewer than 2 points gives NaN
+ * errors. */
+catex_status catex_blocking_analyse(const double *x, long n, catex_blocking_info *info, catex_error *err);
 
 /* Blocking analysis (Flyvbjerg-Petersen) of a series: standard error of the
  * mean and integrated autocorrelation time tau = (err^2 n / var) / 2 at the
