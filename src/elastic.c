@@ -178,9 +178,11 @@ static double max_abs_row_sum(const double *V, int n)
   return worst;
 }
 
-/* V <- P V P (P = I - 1 1^T / N), and the asymmetry left by the solves
- * (V[i][j] and V[j][i] come from different right-hand sides). V is left as
- * computed, not symmetrised, so that callers and tests see the real error. */
+/* V <- P V P (P = I - 1 1^T / N); measures the asymmetry left by the solves
+ * (V[i][j] and V[j][i] come from different right-hand sides) and then
+ * symmetrises V, because the engines rely on exact symmetry: they stream row
+ * k as column k in every field update, and any asymmetry would make the
+ * incremental fields drift from V sigma and break detailed balance. */
 static catex_status project(double *V, int n, double *symmetry_error, catex_error *err)
 {
   double *row_mean = malloc(sizeof(double) * (size_t)n), *col_mean = calloc((size_t)n, sizeof(double));
@@ -210,6 +212,11 @@ static catex_status project(double *V, int n, double *symmetry_error, catex_erro
       if (!(fabs(a) <= big)) big = fabs(a);
     }
   *symmetry_error = big > 0 ? asym / big : asym;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < i; j++) {
+      double mean = 0.5 * (V[(size_t)i * n + j] + V[(size_t)j * n + i]);
+      V[(size_t)i * n + j] = V[(size_t)j * n + i] = mean;
+    }
   free(row_mean);
   free(col_mean);
   return CATEX_OK;

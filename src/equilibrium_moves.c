@@ -15,6 +15,7 @@
  *  - the Metropolis test first compares u against an upper bound of
  *    exp(-x), 1 / (1 + x + x^2/2 + x^3/6), and calls exp() only when that
  *    cannot decide. The outcome is exactly that of u < exp(-x). */
+#include <float.h>
 #include <math.h>
 
 #include "equilibrium_internal.h"
@@ -127,7 +128,10 @@ void catex_eq_sweep(catex_equilibrium *eq)
     if (dE > 0) {
       const double x = beta * dE, u = uniform01(s);
       /* exp(-x) <= 1 / (1 + x + x^2/2 + x^3/6) for x >= 0 */
-      if (u * (1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0)))) >= 1.0 || u >= exp(-x)) continue;
+      /* the margin covers the rounding of p and u*p (a few ulp): without it a u one ulp below
+       * exp(-x) could be rejected for small x, where exp(x) - p ~ x^4/24 is below one ulp */
+      if (u * (1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0)))) >= 1.0 + 4 * DBL_EPSILON || u >= exp(-x))
+        continue;
     }
 
     sc[ca] = (signed char)-sa;

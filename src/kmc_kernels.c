@@ -2,7 +2,7 @@
  * extensions so that the block sums are explicit 4-lane reductions (the
  * compiler may not reassociate a scalar sum) and every lane does the same
  * IEEE operations in the same order on any ISA: results are bitwise
- * identical whichever clone runs (C11 mode disables FMA contraction). On
+ * identical whichever clone runs (-ffp-contract=off, set in CMakeLists.txt). On
  * x86-64 an AVX2 clone is picked at load time when the CPU has it. */
 #include <string.h>
 

@@ -271,7 +271,9 @@ void kmc_local_select(const catex_kmc *kmc, double r, kmc_move *mv)
 {
   const kmc_local *l = kmc->local;
   int j = 0;
-  /* descend; never into an empty child, whatever the rounding of r */
+  /* descend; never into an empty child, whatever the rounding of r. If
+   * rounding leaves r at or beyond a node's sum (an ulp-sized mass), the
+   * last positive child is taken and r carries the excess into it. */
   for (int L = l->nlevels - 1; L >= 1; L--) {
     const double *c = l->lvl[L - 1] + (size_t)j * FAN;
     int pick = -1;
@@ -299,7 +301,8 @@ void kmc_local_select(const catex_kmc *kmc, double r, kmc_move *mv)
     mv->slot = (int)(q0 + k);
     if (r < cum) return;
   }
-  /* r beyond the sum by rounding: the last positive channel stands */
+  /* r beyond the site's sum by rounding (ulp-sized): the last positive
+   * channel of this site stands */
 }
 
 void kmc_local_apply(catex_kmc *kmc, const kmc_move *mv)

@@ -98,9 +98,10 @@ double catex_area_deviation_ms(const catex_lattice *lat, const double *u, double
   if (nsites <= 0) return 0.0;
   const int *off = catex_lattice_neighbor_offsets(lat), *nbr = catex_lattice_neighbors(lat);
   const double *pos = catex_lattice_positions(lat);
-  double *area = malloc(sizeof(double) * (size_t)nsites);
-  if (!area) return -1.0;
-  double mean = 0;
+  /* One pass over the shifted values a = A_R - 1 (A_R = 1 for an undistorted
+   * lattice, so a is small and sum a^2 - (sum a)^2 / n does not cancel
+   * catastrophically); no scratch memory, so measuring never fails. */
+  double sum = 0, sum2 = 0;
   for (int k = 0; k < nsites; k++) {
     const int i = sites[k];
     double a = 0;
@@ -111,12 +112,10 @@ double catex_area_deviation_ms(const catex_lattice *lat, const double *u, double
       double dy = -delta * (u[2 * j + 1] - u[2 * i + 1]) + (pos[2 * j + 1] - pos[2 * i + 1]);
       a += dx * dx + dy * dy;
     }
-    area[k] = a / (off[i + 1] - off[i]);
-    mean += area[k];
+    a = a / (off[i + 1] - off[i]) - 1.0;
+    sum += a;
+    sum2 += a * a;
   }
-  mean /= nsites;
-  double ms = 0;
-  for (int k = 0; k < nsites; k++) ms += (area[k] - mean) * (area[k] - mean);
-  free(area);
-  return ms / nsites;
+  const double ms = (sum2 - sum * sum / nsites) / nsites;
+  return ms > 0 ? ms : 0.0;
 }

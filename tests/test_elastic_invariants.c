@@ -27,9 +27,10 @@ static void check_case(catex_check *t, catex_lattice_kind kind, int side, int sh
     double asym = 0;
     for (int i = 0; i < n; i++)
       for (int j = 0; j < i; j++) asym = fmax(asym, fabs(V[(size_t)i * n + j] - V[(size_t)j * n + i]));
-    CHECK(t, scale > 0 && asym <= 1e-10 * scale, "%s: max |V - V^T| = %g (max |V| %g)", what, asym, scale);
-    CHECK(t, info.symmetry_error <= 1e-10 && fabs(info.symmetry_error - asym / scale) <= 1e-12,
-          "%s: reported symmetry error %g vs measured %g", what, info.symmetry_error, asym / scale);
+    /* the engines need V exactly symmetric; the solves' own asymmetry,
+     * measured before symmetrisation, must be at rounding level */
+    CHECK(t, scale > 0 && asym == 0, "%s: max |V - V^T| = %g (max |V| %g)", what, asym, scale);
+    CHECK(t, info.symmetry_error <= 1e-10, "%s: symmetry error of the solves %g", what, info.symmetry_error);
     const double rows = tu_max_row_sum(V, n);
     CHECK(t, rows <= 1e-9, "%s: max |V_eff 1| = %g", what, rows);
     CHECK_CLOSE(t, info.max_row_sum, rows, 1e-12, "reported |V_eff 1|");

@@ -43,7 +43,7 @@ typedef struct {
   double assemble_seconds, solve_seconds;
   double max_row_sum;     /* max_i |sum_j V_eff[i][j]| */
   double max_row_sum_raw; /* the same for V before projection */
-  double symmetry_error;  /* max |V_eff - V_eff^T| / max |V_eff| */
+  double symmetry_error;  /* max |V_eff - V_eff^T| / max |V_eff| of the solves, before V_eff is symmetrised */
   double residual;        /* relative residual of the solve D X = C */
   char ksp_type[64], pc_type[64];
   char factor_solver[64]; /* e.g. "petsc" or "mumps" for factorisation PCs, else "" */
