@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""The figure jobs in jobs/figures/ are complete and consistent.
+
+usage: test_tools_jobs.py [--job-loader PATH-TO-test_job_files]
+
+* every quick job has a paper job of the same name and vice versa; every
+  paper job states its core-hours and has an sbatch script beside it that
+  bash accepts, requeues, and resumes an existing output;
+* the keys are README's, and the model parameters are MODEL.md's parameter
+  sets (a mistyped kT would silently make a different figure);
+* with --job-loader (the engine's test_job_files binary, which loads every
+  jobs/*.yaml under $CATEX_SOURCE_DIR with the real parser), every figure job
+  also loads with the engine's own YAML parser.
+"""
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.environ.get("CATEX_SOURCE_DIR", os.path.normpath(os.path.join(HERE, "..")))
+FIG = os.path.join(SRC, "jobs", "figures")
+LOADER = {"path": None}
+
+TOP_KEYS = {"name", "seed", "output", "checkpoint_minutes", "studies"}
+STUDY_KEYS = {"name", "kind", "lattice", "side", "shell_layers", "kshell", "nnn_mismatch", "kT", "eps", "J",
+              "dmu", "composition", "sweeps", "stride", "series", "area_deviation", "replicas", "trajectories",
+              "t_max", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options"}
+KMC_ONLY = {"trajectories", "t_max", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0"}
+EQ_ONLY = {"composition", "sweeps", "stride", "series", "replicas"}
+
+# MODEL.md parameter sets as (eps, J, kT, dmu); dmu is irrelevant (None) at fixed composition.
+MODELS_KMC_2D = {(0, 0, 1, -10), (0, 1, 2, -10), (1, 0, 0.2, -20)}
+MODEL_KMC_3D = (1, 0, 1.5, -200)
+MODEL_EQ_2D = (1, 0, 0.2)
+MODEL_EQ_3D = (1, 0, 1.5)
+
+
+def scalar(text):
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        return [scalar(v) for v in text[1:-1].split(",") if v.strip()]
+    if text.startswith("{") and text.endswith("}"):
+        return {k.strip(): scalar(v) for k, v in (item.split(":", 1) for item in text[1:-1].split(","))}
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text.strip('"\'')
+
+
+def parse(path):
+    """The block-style subset of YAML the figure jobs use (top-level keys,
+    a list of studies with `key: value` lines, flow lists and maps)."""
+    top, studies, cur = {}, [], None
+    with open(path) as fh:
+        for n, line in enumerate(fh, 1):
+            body = line.split("#", 1)[0].rstrip()
+            if not body.strip():
+                continue
+            m = re.match(r"^(\s*)(- )?([A-Za-z_]\w*):\s*(.*)$", body)
+            if not m:
+                raise AssertionError(f"{path}:{n}: cannot read {line!r}")
+            indent, dash, key, val = len(m.group(1)), m.group(2), m.group(3), m.group(4)
+            if indent == 0 and not dash:
+                top[key] = scalar(val) if val else None
+                cur = None
+                continue
+            if dash:
+                cur = {}
+                studies.append(cur)
+            if cur is None:
+                raise AssertionError(f"{path}:{n}: key {key!r} outside a study")
+            if key in cur:
+                raise AssertionError(f"{path}:{n}: duplicate key {key!r}")
+            cur[key] = scalar(val)
+    top["studies"] = studies
+    return top
+
+
+def jobs(kind):
+    """The job files of jobs/figures/<kind>/."""
+    return sorted(glob.glob(os.path.join(FIG, kind, "*.yaml")))
+
+
+class FigureJobsTest(unittest.TestCase):
+    def test_quick_and_paper_pairs(self):
+        quick = {os.path.basename(p) for p in jobs("quick")}
+        paper = {os.path.basename(p) for p in jobs("paper")}
+        self.assertGreaterEqual(len(quick), 5)
+        self.assertEqual(quick, paper)
+
+    def test_paper_jobs_have_cost_and_sbatch(self):
+        for p in jobs("paper"):
+            with self.subTest(job=os.path.basename(p)):
+                with open(p) as fh:
+                    text = fh.read()
+                self.assertRegex(text, r"#.*core-hours", "paper jobs state their estimated core-hours")
+                sb = p[:-5] + ".sbatch"
+                self.assertTrue(os.path.exists(sb), sb)
+                self.assertTrue(os.access(sb, os.X_OK), f"{sb} is not executable")
+                with open(sb) as fh:
+                    s = fh.read()
+                self.assertIn("#SBATCH --requeue", s)
+                self.assertIn("--resume", s)
+                self.assertIn(f"jobs/figures/paper/{os.path.basename(p)}", s)
+                self.assertRegex(s, r"#SBATCH --ntasks=\d+")
+                r = subprocess.run(["bash", "-n", sb], capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_keys_and_model_parameters(self):
+        for p in jobs("quick") + jobs("paper") + jobs("mid"):
+            with self.subTest(job=os.path.relpath(p, FIG)):
+                j = parse(p)
+                self.assertLessEqual(set(j), TOP_KEYS)
+                self.assertIn("name", j)
+                self.assertIn("seed", j)
+                self.assertTrue(j["studies"])
+                names = [s.get("name") for s in j["studies"]]
+                self.assertEqual(len(names), len(set(names)), "study names must differ")
+                for s in j["studies"]:
+                    self.assertLessEqual(set(s), STUDY_KEYS, s.get("name"))
+                    kind = s["kind"]
+                    if kind == "kmc":
+                        self.assertFalse(set(s) & EQ_ONLY, s["name"])
+                        self.assertIn("t_max", s)
+                    else:
+                        self.assertFalse(set(s) & KMC_ONLY, s["name"])
+                        self.assertIn("sweeps", s)
+                    got = tuple(s.get(k, 0) for k in ("eps", "J", "kT", "dmu"))
+                    if s["lattice"] == "hexagon" and kind == "kmc":
+                        self.assertIn(got, MODELS_KMC_2D, s["name"])
+                    elif s["lattice"] == "cube" and kind == "kmc":
+                        self.assertEqual(got, MODEL_KMC_3D, s["name"])
+                    elif s["lattice"] == "hexagon":
+                        self.assertEqual(got[:3], MODEL_EQ_2D, s["name"])
+                    else:
+                        self.assertEqual(got[:3], MODEL_EQ_3D, s["name"])
+
+    def test_paper_sizes(self):
+        """The paper's ensembles (MODEL.md): 100 trajectories, 1e5 + 1e5 sweeps,
+        N = 271 / 721 / 1728, the scans of Figs. 4-7."""
+        for p in jobs("paper"):
+            j = parse(p)
+            for s in j["studies"]:
+                with self.subTest(job=os.path.basename(p), study=s["name"]):
+                    if s["kind"] == "kmc":
+                        self.assertEqual(s["trajectories"], 100)
+                    else:
+                        self.assertEqual(s["sweeps"], {"equilibrate": 100000, "measure": 100000})
+        sides = {os.path.basename(p): [s["side"] for s in parse(p)["studies"]] for p in jobs("paper")}
+        self.assertEqual(sides["fig2_models.yaml"], [10, 10, 10])
+        self.assertEqual(sides["fig3_elastic_kmc.yaml"], [16])
+        self.assertEqual(sides["fig4_shell.yaml"], [16])
+        self.assertEqual(sides["fig5_kshell.yaml"], [[8, 10, 12, 16, 24]])
+        self.assertEqual(sides["fig7_cube.yaml"], [12, 12])
+        shell = parse(os.path.join(FIG, "paper", "fig4_shell.yaml"))["studies"][0]
+        self.assertEqual(shell["shell_layers"], {"from": 0, "to": 8, "step": 1})
+
+    def test_engine_parser_loads_every_figure_job(self):
+        if not LOADER["path"]:
+            self.skipTest("no --job-loader given")
+        with tempfile.TemporaryDirectory() as tmp:
+            os.makedirs(os.path.join(tmp, "jobs"))
+            shutil.copy(os.path.join(SRC, "jobs", "quickstart.yaml"), os.path.join(tmp, "jobs"))
+            n = 0
+            for kind in ("quick", "paper", "mid"):
+                for p in jobs(kind):
+                    shutil.copy(p, os.path.join(tmp, "jobs", f"{kind}-{os.path.basename(p)}"))
+                    n += 1
+            env = dict(os.environ, CATEX_SOURCE_DIR=tmp)
+            r = subprocess.run([LOADER["path"]], env=env, capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            for kind in ("quick", "paper", "mid"):
+                for p in jobs(kind):
+                    self.assertIn(f"{kind}-{os.path.basename(p)}", r.stdout)
+            print(r.stdout)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--job-loader")
+    args, rest = ap.parse_known_args()
+    LOADER["path"] = args.job_loader
+    unittest.main(argv=[sys.argv[0]] + rest)
