@@ -1,14 +1,136 @@
-/* Placeholder: replaced by the module that owns this command. */
+/* `catex equilibrium`: fixed-shell equilibrium state points from the command
+ * line, as a one-study job through the same farm as `catex run` (replicas
+ * spread over the ranks; the file has exactly the datasets of a sweep). */
+#include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "catex/farm_cli.h"
+#include "cli_common.h"
 #include "commands.h"
+
+static const char *const lattices[] = {"hexagon", "cube"};
+static const char *const mismatches[] = {"unit", "geometric"};
+
+static const catex_farm_cli_param params[] = {
+    {"lattice", "lattice", 'w', 0, lattices, 2},
+    {"side", "side", 'i', 1, NULL, 0},
+    {"shell-layers", "shell_layers", 'i', 0, NULL, 0},
+    {"kshell", "kshell", 'd', 0, NULL, 0},
+    {"nnn-mismatch", "nnn_mismatch", 'w', 0, mismatches, 2},
+    {"kT", "kT", 'd', 1, NULL, 0},
+    {"eps", "eps", 'd', 0, NULL, 0},
+    {"J", "J", 'd', 0, NULL, 0},
+    {"dmu", "dmu", 'd', 0, NULL, 0},
+    {"composition", "composition", 'd', 0, NULL, 0},
+    {"stride", "stride", 'i', 0, NULL, 0},
+    {"series", "series", 'T', 0, NULL, 0},
+    {"area-deviation", "area_deviation", 'T', 0, NULL, 0},
+    {"replicas", "replicas", 'i', 0, NULL, 0},
+};
+#define NPARAMS ((int)(sizeof params / sizeof params[0]))
+
+void catex_cmd_equilibrium_usage(FILE *out)
+{
+  fprintf(out,
+          "usage: [mpirun -n RANKS] catex equilibrium --side N --kT T --equilibrate n --measure n\n"
+          "                         -o FILE [options]\n"
+          "\n"
+          "Equilibrium Monte Carlo of a fixed-shell nanocrystal (MODEL.md: shell fixed at\n"
+          "B, Kawasaki swaps in the core), written like a one-study job (README \"Output\n"
+          "file\", group /studies/equilibrium): the options are the study keys of README\n"
+          "\"Job files\". Replica k uses SPRNG stream k of --seed.\n"
+          "\n"
+          "lattice:\n"
+          "      --lattice hexagon|cube      (default hexagon)\n"
+          "      --side N                    core side (hexagon) / core edge L (cube)  [required]\n"
+          "      --shell-layers n            shell layers around the core (default 0)\n"
+          "      --kshell K                  shell-shell bond stiffness (default 1)\n"
+          "      --nnn-mismatch unit|geometric   3D NNN mismatch (default unit)\n"
+          "model:\n"
+          "      --kT T                      temperature                               [required]\n"
+          "      --eps E  --J J  --dmu D     energy parameters (default 0)\n"
+          "      --composition c             initial core composition (default 0.5)\n"
+          "run:\n"
+          "      --equilibrate n             sweeps discarded                          [required]\n"
+          "      --measure n                 sweeps measured                           [required]\n"
+          "      --stride n                  measure every n-th sweep (default 1)\n"
+          "      --series                    keep the f_U and E time series\n"
+          "      --area-deviation            also measure <Delta A^2> (2D)\n"
+          "      --replicas n                independent replicas (default 1)\n"
+          "      --seed s                    SPRNG seed in [0, 2^31) (default 1)\n"
+          "output:\n"
+          "  -o, --output FILE               HDF5 file                                 [required]\n"
+          "      --force                     replace an existing file\n"
+          "      --resume                    continue a killed run with the same options\n"
+          "      --progress-seconds S        progress interval on rank 0 (default 10)\n"
+          "  -h, --help                      this text\n"
+          "\n"
+          "PETSc options (one dash, e.g. -potential_ksp_type cg) apply to the potential solve.\n"
+          "example: catex equilibrium --side 16 --shell-layers 1 --kshell 10 --eps 1 --kT 0.2 \\\n"
+          "           --equilibrate 1000 --measure 1000 -o eq.h5\n"
+          "exit status: 0 done; 3 some replicas failed; 1 error; 2 usage.\n");
+}
 
 int catex_cmd_equilibrium(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "catex: 'equilibrium' is not implemented yet\n");
-  return 1;
+  static const catex_farm_cli_key keys[] = {
+      {"lattice", "--lattice"}, {"side", "--side"}, {"shell_layers", "--shell-layers"}, {"kshell", "--kshell"},
+      {"nnn_mismatch", "--nnn-mismatch"}, {"kT", "--kT"}, {"eps", "--eps"}, {"J", "--J"}, {"dmu", "--dmu"},
+      {"composition", "--composition"}, {"stride", "--stride"}, {"replicas", "--replicas"},
+      {"equilibrate", "--equilibrate"}, {"measure", "--measure"}, {"seed", "--seed"}, {NULL, NULL},
+  };
+  /* --equilibrate / --measure go into `sweeps: {...}`, so they are parsed as
+   * two extra integer params collected separately. */
+  static const catex_farm_cli_param sweeps[] = {
+      {"equilibrate", "equilibrate", 'i', 1, NULL, 0},
+      {"measure", "measure", 'i', 1, NULL, 0},
+  };
+  catex_farm_cli_param all[NPARAMS + 2];
+  for (int i = 0; i < NPARAMS; i++) all[i] = params[i];
+  all[NPARAMS] = sweeps[0];
+  all[NPARAMS + 1] = sweeps[1];
+  catex_farm_options opt;
+  catex_farm_options_default(&opt);
+  opt.label = "catex equilibrium";
+  catex_strbuf study = {0}, yaml = {0}, keep = {0}, sw = {0};
+  long seed = 1;
+  int help = 0, code = CATEX_EXIT_USAGE;
+  catex_job *job = NULL;
+  argc = catex_cli_strip_petsc_args(argc, argv);
+  if (catex_farm_cli_options("equilibrium", argc, argv, all, NPARAMS + 2, &study, &opt, &seed, &help)) goto done;
+  if (help) {
+    catex_cmd_equilibrium_usage(stdout);
+    code = 0;
+    goto done;
+  }
+  /* Move the "    equilibrate: n" / "    measure: n" lines into sweeps. */
+  for (char *line = study.s; line && *line;) {
+    char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+    int is_sweep = strncmp(line, "    equilibrate: ", 17) == 0 || strncmp(line, "    measure: ", 13) == 0;
+    if (is_sweep) catex_strbuf_printf(&sw, "%s%.*s", sw.n ? ", " : "", (int)(len - 5), line + 4);
+    else catex_strbuf_printf(&keep, "%.*s", (int)len, line);
+    line += len;
+  }
+  catex_strbuf_printf(&yaml,
+                      "# job synthesised by `catex equilibrium`\nname: equilibrium\nseed: %ld\ncheckpoint_minutes: 10\n"
+                      "studies:\n  - name: equilibrium\n    kind: equilibrium\n    sweeps: {%s}\n%s%s",
+                      seed, sw.s ? sw.s : "", keep.s && strstr(keep.s, "    lattice: ") ? "" : "    lattice: hexagon\n",
+                      keep.s ? keep.s : "");
+  code = CATEX_EXIT_ERROR;
+  if (yaml.oom || keep.oom || sw.oom) {
+    fprintf(stderr, "catex equilibrium: out of memory\n");
+    goto done;
+  }
+  if (catex_farm_cli_parse(MPI_COMM_WORLD, "equilibrium", yaml.s, keys, &job)) goto done;
+  code = catex_farm_cli_run(MPI_COMM_WORLD, "equilibrium", job, &opt, NULL);
+done:
+  catex_job_destroy(job);
+  free(yaml.s);
+  free(study.s);
+  free(keep.s);
+  free(sw.s);
+  return code;
 }
-
-void catex_cmd_equilibrium_usage(FILE *out) { fprintf(out, "usage: catex equilibrium (not implemented yet)\n"); }

@@ -1,14 +1,122 @@
-/* Placeholder: replaced by the module that owns this command. */
+/* `catex kmc`: a KMC ensemble from the command line. The options become a
+ * one-study job text that runs through the same farm as `catex run`, so the
+ * file has exactly the datasets of a sweep, and `mpirun -n 4 catex kmc
+ * --trajectories 100 ...` spreads the trajectories over the ranks. */
+#include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "catex/farm_cli.h"
+#include "cli_common.h"
 #include "commands.h"
+
+static const char *const lattices[] = {"hexagon", "cube"};
+static const char *const mismatches[] = {"unit", "geometric"};
+
+static const catex_farm_cli_param params[] = {
+    {"lattice", "lattice", 'w', 0, lattices, 2},
+    {"side", "side", 'i', 1, NULL, 0},
+    {"shell-layers", "shell_layers", 'i', 0, NULL, 0},
+    {"kshell", "kshell", 'd', 0, NULL, 0},
+    {"nnn-mismatch", "nnn_mismatch", 'w', 0, mismatches, 2},
+    {"kT", "kT", 'd', 1, NULL, 0},
+    {"eps", "eps", 'd', 0, NULL, 0},
+    {"J", "J", 'd', 0, NULL, 0},
+    {"dmu", "dmu", 'd', 0, NULL, 0},
+    {"k-ex0", "k_ex0", 'd', 0, NULL, 0},
+    {"k-diff0", "k_diff0", 'd', 0, NULL, 0},
+    {"t-max", "t_max", 'd', 1, NULL, 0},
+    {"samples", "samples", 'i', 0, NULL, 0},
+    {"snapshots", "snapshots", 'l', 0, NULL, 0},
+    {"c-stop", "c_stop", 'd', 0, NULL, 0},
+    {"max-events", "max_events", 'i', 0, NULL, 0},
+    {"area-deviation", "area_deviation", 'T', 0, NULL, 0},
+    {"no-area-deviation", "area_deviation", 'F', 0, NULL, 0},
+    {"trajectories", "trajectories", 'i', 0, NULL, 0},
+};
+#define NPARAMS ((int)(sizeof params / sizeof params[0]))
+
+void catex_cmd_kmc_usage(FILE *out)
+{
+  fprintf(out,
+          "usage: [mpirun -n RANKS] catex kmc --side N --kT T --t-max T -o FILE [options]\n"
+          "\n"
+          "Runs KMC exchange trajectories (MODEL.md \"Kinetic Monte Carlo\") from the\n"
+          "all-A state and writes them like a one-study job (README \"Output file\",\n"
+          "group /studies/kmc): the options are the study keys of README \"Job files\".\n"
+          "Trajectory k uses SPRNG stream k of --seed.\n"
+          "\n"
+          "lattice:\n"
+          "      --lattice hexagon|cube      (default hexagon)\n"
+          "      --side N                    core side (hexagon) / core edge L (cube)  [required]\n"
+          "      --shell-layers n            shell layers around the core (default 0)\n"
+          "      --kshell K                  shell-shell bond stiffness (default 1)\n"
+          "      --nnn-mismatch unit|geometric   3D NNN mismatch (default unit)\n"
+          "model:\n"
+          "      --kT T                      temperature                               [required]\n"
+          "      --eps E  --J J  --dmu D     energy parameters (default 0)\n"
+          "      --k-ex0 K  --k-diff0 K      rate prefactors (default 1)\n"
+          "run:\n"
+          "      --t-max T                   end time, units of 1/k_diff0              [required]\n"
+          "      --samples n                 log-spaced grid points 1e-2 .. t_max (default 100)\n"
+          "      --snapshots t1,t2,...       times at which sigma is stored\n"
+          "      --c-stop c                  stop when the composition c <= c\n"
+          "      --max-events n              event budget per trajectory\n"
+          "      --area-deviation | --no-area-deviation   dA_rms (default: on in 2D)\n"
+          "      --trajectories n            (default 1)\n"
+          "      --seed s                    SPRNG seed in [0, 2^31) (default 1)\n"
+          "output:\n"
+          "  -o, --output FILE               HDF5 file                                 [required]\n"
+          "      --force                     replace an existing file\n"
+          "      --resume                    continue a killed run with the same options\n"
+          "      --progress-seconds S        progress interval on rank 0 (default 10)\n"
+          "  -h, --help                      this text\n"
+          "\n"
+          "PETSc options (one dash, e.g. -potential_ksp_type cg) apply to the potential solve.\n"
+          "example: catex kmc --side 10 --eps 1 --dmu -20 --kT 0.2 --t-max 1e4 -o traj.h5\n"
+          "exit status: 0 done; 3 some trajectories failed; 1 error; 2 usage.\n");
+}
 
 int catex_cmd_kmc(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "catex: 'kmc' is not implemented yet\n");
-  return 1;
+  static const catex_farm_cli_key keys[] = {
+      {"lattice", "--lattice"}, {"side", "--side"}, {"shell_layers", "--shell-layers"}, {"kshell", "--kshell"},
+      {"nnn_mismatch", "--nnn-mismatch"}, {"kT", "--kT"}, {"eps", "--eps"}, {"J", "--J"}, {"dmu", "--dmu"},
+      {"k_ex0", "--k-ex0"}, {"k_diff0", "--k-diff0"}, {"t_max", "--t-max"}, {"samples", "--samples"},
+      {"snapshots", "--snapshots"}, {"c_stop", "--c-stop"}, {"max_events", "--max-events"},
+      {"trajectories", "--trajectories"}, {"seed", "--seed"}, {"area_deviation", "--area-deviation"},
+      {NULL, NULL},
+  };
+  catex_farm_options opt;
+  catex_farm_options_default(&opt);
+  opt.label = "catex kmc";
+  catex_strbuf study = {0}, yaml = {0};
+  long seed = 1;
+  int help = 0, code = CATEX_EXIT_USAGE;
+  catex_job *job = NULL;
+  argc = catex_cli_strip_petsc_args(argc, argv);
+  if (catex_farm_cli_options("kmc", argc, argv, params, NPARAMS, &study, &opt, &seed, &help)) goto done;
+  if (help) {
+    catex_cmd_kmc_usage(stdout);
+    code = 0;
+    goto done;
+  }
+  catex_strbuf_printf(&yaml,
+                      "# job synthesised by `catex kmc`\nname: kmc\nseed: %ld\ncheckpoint_minutes: 10\nstudies:\n"
+                      "  - name: kmc\n    kind: kmc\n%s%s",
+                      seed, study.s && strstr(study.s, "    lattice: ") ? "" : "    lattice: hexagon\n",
+                      study.s ? study.s : "");
+  code = CATEX_EXIT_ERROR;
+  if (yaml.oom) {
+    fprintf(stderr, "catex kmc: out of memory\n");
+    goto done;
+  }
+  if (catex_farm_cli_parse(MPI_COMM_WORLD, "kmc", yaml.s, keys, &job)) goto done;
+  code = catex_farm_cli_run(MPI_COMM_WORLD, "kmc", job, &opt, NULL);
+done:
+  catex_job_destroy(job);
+  free(yaml.s);
+  free(study.s);
+  return code;
 }
-
-void catex_cmd_kmc_usage(FILE *out) { fprintf(out, "usage: catex kmc (not implemented yet)\n"); }

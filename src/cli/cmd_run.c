@@ -1,14 +1,140 @@
-/* Placeholder: replaced by the module that owns this command. */
+/* `catex run JOB.yaml`: the sweep engine (MPI task farm, one HDF5 file,
+ * checkpoint/restart). */
+#include <getopt.h>
+#include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "catex/farm_cli.h"
+#include "cli_common.h"
 #include "commands.h"
+
+void catex_cmd_run_usage(FILE *out)
+{
+  fprintf(out,
+          "usage: mpirun -n RANKS catex run JOB.yaml [options]\n"
+          "\n"
+          "Runs every task of a job file (README \"Job files\") on all MPI ranks and\n"
+          "writes one HDF5 file (README \"Output file\"). Finished tasks are flushed to\n"
+          "the file collectively every checkpoint_minutes and at the end; a run killed\n"
+          "at any moment continues with --resume, redoing only unfinished tasks.\n"
+          "\n"
+          "options:\n"
+          "  -o, --output FILE          output file (default: the job's `output`)\n"
+          "      --resume               continue an existing output file of the same job\n"
+          "                             (a fresh start if it does not exist yet)\n"
+          "      --force                replace an existing output file\n"
+          "      --progress-seconds S   interval of progress lines on rank 0 (default 10;\n"
+          "                             0: only the final line)\n"
+          "      --checkpoint-minutes M override the job's checkpoint_minutes\n"
+          "      --cache-mb MB          per-rank cap of the pair-potential cache (default 1024)\n"
+          "      --rank0 MODE           work: rank 0 also runs tasks; dispatch: it only\n"
+          "                             hands them out; auto (default): work below 16 ranks\n"
+          "      --stats FILE           write run statistics as JSON (\"-\": stdout)\n"
+          "      --prefetch N           tasks each worker holds at once, running + queued\n"
+          "                             (default 3): covers rank 0's own tasks\n"
+          "  -h, --help                 this text\n"
+          "\n"
+          "PETSc options (one dash, e.g. -potential_ksp_type cg) apply to the potential\n"
+          "solves of studies without their own petsc_options.\n"
+          "\n"
+          "exit status: 0 all tasks done; 3 finished, but some tasks failed (status 2 and\n"
+          "the message are in /tasks); 1 error (nothing lost: --resume continues); 2 usage.\n");
+}
 
 int catex_cmd_run(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "catex: 'run' is not implemented yet\n");
-  return 1;
-}
+  enum { O_RESUME = 256, O_FORCE, O_PROGRESS, O_CHECKPOINT, O_CACHE, O_RANK0, O_STATS, O_PREFETCH };
+  static const struct option longopts[] = {
+      {"output", required_argument, NULL, 'o'},
+      {"resume", no_argument, NULL, O_RESUME},
+      {"force", no_argument, NULL, O_FORCE},
+      {"progress-seconds", required_argument, NULL, O_PROGRESS},
+      {"checkpoint-minutes", required_argument, NULL, O_CHECKPOINT},
+      {"cache-mb", required_argument, NULL, O_CACHE},
+      {"rank0", required_argument, NULL, O_RANK0},
+      {"stats", required_argument, NULL, O_STATS},
+      {"prefetch", required_argument, NULL, O_PREFETCH},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  FILE *errs = rank == 0 ? stderr : fopen("/dev/null", "w");
+  catex_farm_options opt;
+  catex_farm_options_default(&opt);
+  const char *stats = NULL;
+  double minutes = -1, cache_mb = 1024;
+  int bad = 0, c;
+  argc = catex_cli_strip_petsc_args(argc, argv);
+  opterr = 0;
+  optind = 1;
+  while (!bad && (c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'o': opt.output = optarg; break;
+    case O_RESUME: opt.resume = 1; break;
+    case O_FORCE: opt.force = 1; break;
+    case O_PROGRESS: bad = catex_cli_parse_double("run", "--progress-seconds", optarg, &opt.progress_seconds); break;
+    case O_CHECKPOINT:
+      bad = catex_cli_parse_double("run", "--checkpoint-minutes", optarg, &minutes);
+      if (!bad && minutes < 0) {
+        fprintf(errs, "catex run: --checkpoint-minutes: '%s' must not be negative\n", optarg);
+        bad = 1;
+      }
+      break;
+    case O_CACHE:
+      bad = catex_cli_parse_double("run", "--cache-mb", optarg, &cache_mb);
+      if (!bad && cache_mb < 0) {
+        fprintf(errs, "catex run: --cache-mb: '%s' must not be negative\n", optarg);
+        bad = 1;
+      }
+      break;
+    case O_RANK0:
+      if (strcmp(optarg, "work") == 0) opt.master_works = 1;
+      else if (strcmp(optarg, "dispatch") == 0) opt.master_works = 0;
+      else if (strcmp(optarg, "auto") == 0) opt.master_works = -1;
+      else {
+        fprintf(errs, "catex run: --rank0: '%s' is not one of work, dispatch, auto\n", optarg);
+        bad = 1;
+      }
+      break;
+    case O_STATS: stats = optarg; break;
+    case O_PREFETCH:
+      bad = catex_cli_parse_int("run", "--prefetch", optarg, &opt.prefetch);
+      if (!bad && (opt.prefetch < 1 || opt.prefetch > 8)) {
+        fprintf(errs, "catex run: --prefetch: '%s' must be in 1 .. 8\n", optarg);
+        bad = 1;
+      }
+      break;
+    case 'h': catex_cmd_run_usage(stdout); return 0;
+    case ':': fprintf(errs, "catex run: %s needs a value\n", argv[optind - 1]); bad = 1; break;
+    default: fprintf(errs, "catex run: unknown option '%s' (see catex run --help)\n", argv[optind - 1]); bad = 1;
+    }
+  }
+  if (!bad && optind != argc - 1) {
+    fprintf(errs, optind >= argc ? "catex run: no job file given (usage: catex run JOB.yaml [options])\n"
+                                 : "catex run: exactly one job file expected\n");
+    bad = 1;
+  }
+  if (!bad && opt.resume && opt.force) {
+    fprintf(errs, "catex run: --resume and --force contradict each other\n");
+    bad = 1;
+  }
+  if (errs != stderr) fclose(errs);
+  if (bad) return CATEX_EXIT_USAGE;
+  if (minutes >= 0) opt.checkpoint_seconds = 60 * minutes;
+  opt.cache_bytes = (size_t)(cache_mb * 1048576.0);
+  opt.label = "catex run";
 
-void catex_cmd_run_usage(FILE *out) { fprintf(out, "usage: catex run (not implemented yet)\n"); }
+  catex_job *job = NULL;
+  catex_error err;
+  catex_error_clear(&err);
+  if (catex_farm_load_job(MPI_COMM_WORLD, argv[optind], &job, &err)) {
+    if (rank == 0) fprintf(stderr, "catex run: %s\n", err.message);
+    return CATEX_EXIT_ERROR;
+  }
+  int code = catex_farm_cli_run(MPI_COMM_WORLD, "run", job, &opt, stats);
+  catex_job_destroy(job);
+  return code;
+}

@@ -1,0 +1,74 @@
+/* The task farm behind `catex run`, `catex kmc` and `catex equilibrium`:
+ * rank 0 expands the job, hands tasks out dynamically (longest first by the
+ * job's cost estimate) and collects completions; every rank runs tasks
+ * (rank 0 too, between dispatch rounds, unless there are many ranks) and
+ * keeps its finished results until the next collective flush into the one
+ * HDF5 file (include/catex/output.h). Rank 0 decides when to flush (every
+ * checkpoint interval, when a rank holds too much, and at the end) and tells
+ * the others; a flush waits for every rank's current task to end.
+ *
+ * Workers hold up to `prefetch` tasks (one running, the rest queued), so a
+ * worker does not wait for rank 0 while rank 0 runs a task of its own: with
+ * longest-first dispatch rank 0's task is expected to be no longer than the
+ * queued ones. Two queued tasks (prefetch 3, the default) also absorb the
+ * spread of run times among tasks of equal cost estimate (KMC trajectories):
+ * with one, the worker of a 2-rank run idled ~15% of the time.
+ * Idle waits poll with a short sleep instead of spinning in MPI_Recv, so a
+ * waiting rank does not steal the core of a working one. */
+#ifndef CATEX_FARM_H
+#define CATEX_FARM_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "catex/job.h"
+
+typedef struct {
+  const char *output;        /* output path; NULL: the job's `output` */
+  int resume;                /* continue an existing file (a fresh start if there is none) */
+  int force;                 /* replace an existing file */
+  double checkpoint_seconds; /* < 0: the job's checkpoint_minutes */
+  double progress_seconds;   /* interval of progress lines (<= 0: only the last) */
+  size_t cache_bytes;        /* cap of each rank's lattice / pair-potential cache */
+  size_t flush_bytes;        /* a rank holding more unflushed results than this triggers a flush */
+  int master_works;          /* 1: rank 0 also runs tasks; 0: it only dispatches; -1: auto (works below 16 ranks) */
+  int prefetch;              /* tasks a worker holds at once (running + queued), >= 1; default 3 */
+  FILE *log;                 /* rank 0's progress stream; NULL: stdout */
+  const char *label;         /* prefix of progress lines, e.g. "catex run" */
+} catex_farm_options;
+
+typedef struct {
+  long ntasks;               /* tasks of the job */
+  long skipped;              /* already done in the file (resume) */
+  long done, failed;         /* in this run */
+  long flushes;
+  double total_seconds;      /* from the start of catex_farm_run to the file being closed */
+  double farm_seconds;       /* from the first task handed out to the end of the final flush */
+  double task_seconds;       /* sum of the tasks' run times over all ranks */
+  double flush_seconds;      /* time rank 0 spent in flushes */
+  double dispatch_seconds;   /* time rank 0 spent handling completions and sending tasks */
+  long dispatched;           /* completions handled by rank 0 for other ranks */
+  long solves, cache_hits;   /* elastic solves and cache hits, summed over ranks */
+  int ranks;
+  char output[4096];         /* the output path used */
+} catex_farm_stats;
+
+void catex_farm_options_default(catex_farm_options *opt);
+
+/* Rank 0 reads and expands the job file; the others parse the same text, so
+ * every rank holds the identical expansion. Collective; on error (reported
+ * on every rank, message from rank 0) nothing is allocated. */
+catex_status catex_farm_load_job(MPI_Comm comm, const char *path, catex_job **job, catex_error *err);
+
+/* Runs every task of the job not yet done in the output file. Collective.
+ * An existing output file is refused unless resume or force is set. Failed
+ * tasks do not make this an error: see stats->failed. stats may be NULL and
+ * is valid on rank 0 (counts on every rank). */
+catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_farm_options *opt,
+                            catex_farm_stats *stats, catex_error *err);
+
+/* Writes stats as one JSON object (for `catex run --stats` and benchmarks). */
+void catex_farm_stats_json(const catex_farm_stats *stats, FILE *out);
+
+#endif

@@ -1,0 +1,66 @@
+/* Glue shared by the commands that run the farm (`catex run`, `catex kmc`,
+ * `catex equilibrium`): error reporting from rank 0 only, translation of job
+ * errors on synthesised job text back to command-line options, the summary
+ * line and the exit code. */
+#ifndef CATEX_FARM_CLI_H
+#define CATEX_FARM_CLI_H
+
+#include "catex/farm.h"
+
+/* Exit codes of the farm commands. */
+enum { CATEX_EXIT_OK = 0, CATEX_EXIT_ERROR = 1, CATEX_EXIT_USAGE = 2, CATEX_EXIT_TASKS_FAILED = 3 };
+
+/* Maps a job-file key to the command-line option that set it. */
+typedef struct {
+  const char *key, *option;
+} catex_farm_cli_key;
+
+/* Parses synthesised job text on every rank; on error prints (rank 0) the
+ * job module's message rewritten as "catex <cmd>: <option>: <problem>". */
+catex_status catex_farm_cli_parse(MPI_Comm comm, const char *cmd, const char *text, const catex_farm_cli_key *keys,
+                                  catex_job **job);
+
+/* Runs the farm, prints a summary line (rank 0) and, if stats_path is set,
+ * the statistics as JSON ("-": stdout); returns the process exit code. */
+int catex_farm_cli_run(MPI_Comm comm, const char *cmd, const catex_job *job, const catex_farm_options *opt,
+                       const char *stats_path);
+
+/* A growing string for synthesised job texts; oom is set (and further
+ * output dropped) if memory runs out. Free s when done. */
+typedef struct {
+  char *s;
+  size_t n, cap;
+  int oom;
+} catex_strbuf;
+void catex_strbuf_printf(catex_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses "x1,x2,..." (option opt of command cmd) into a YAML flow list
+ * "[x1, x2, ...]" appended to b; on error prints a message naming the option
+ * and the bad value and returns -1. */
+int catex_farm_cli_list(const char *cmd, const char *opt, const char *value, catex_strbuf *b);
+
+/* 0 if value is one of the n words, else prints "<opt>: '<value>' is not one
+ * of ..." and returns -1. */
+int catex_farm_cli_word(const char *cmd, const char *opt, const char *value, const char *const *words, int n);
+
+/* One command-line option of a one-study command and the study key it sets:
+ * type 'i' integer, 'd' number, 'w' one of words, 'l' list of numbers,
+ * 'T' / 'F' flag setting the key to true / false. */
+typedef struct {
+  const char *option; /* without the leading "--" */
+  const char *key;
+  char type;
+  int required;
+  const char *const *words; /* type 'w' */
+  int nwords;
+} catex_farm_cli_param;
+
+/* Parses argv (after catex_cli_strip_petsc_args) with getopt_long: the
+ * params become "    key: value" lines of study; the common options
+ * -o/--output FILE, --force, --resume, --seed S, --progress-seconds S and -h/--help
+ * fill opt / seed / help. Returns 0, or -1 after printing a message that
+ * names the option and the bad value. */
+int catex_farm_cli_options(const char *cmd, int argc, char **argv, const catex_farm_cli_param *params, int nparams,
+                           catex_strbuf *study, catex_farm_options *opt, long *seed, int *help);
+
+#endif

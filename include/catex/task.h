@@ -1,0 +1,62 @@
+/* One task of a job, run on whatever rank the farm gave it to: builds (or
+ * finds in the worker's cache) the lattice and pair potential, creates the
+ * task's SPRNG stream (job seed, task id), runs the engine of the study's kind
+ * and returns a self-contained result record that the output module buffers
+ * until the next collective flush.
+ *
+ * A task that fails (any catex_status error of an engine, e.g. a KSP that does
+ * not converge) still yields a record, with status CATEX_TASK_FAILED and the
+ * message: one bad state point never stops a sweep. */
+#ifndef CATEX_TASK_H
+#define CATEX_TASK_H
+
+#include <stddef.h>
+
+#include "catex/equilibrium.h"
+#include "catex/job.h"
+#include "catex/kmc.h"
+
+/* Values of /tasks/status. */
+typedef enum { CATEX_TASK_PENDING = 0, CATEX_TASK_DONE = 1, CATEX_TASK_FAILED = 2 } catex_task_status;
+
+/* Width of /tasks/message (fixed-length strings keep every dataset of the
+ * file allocated once at creation; see output.h). Longer messages are cut. */
+#define CATEX_TASK_MESSAGE_LEN 256
+
+typedef struct {
+  long id;
+  int study;
+  catex_study_kind kind;
+  catex_task_status status;
+  double runtime;               /* seconds */
+  int rank;                     /* rank that ran it */
+  char message[CATEX_TASK_MESSAGE_LEN];
+  int nsites;                   /* N of the task's lattice */
+  catex_kmc_result kmc;         /* kind kmc, status done */
+  catex_equilibrium_result eq;  /* kind equilibrium, status done */
+  double *V;                    /* kind potential, status done: N x N V_eff */
+} catex_task_result;
+
+void catex_task_result_destroy(catex_task_result *res);
+/* Heap bytes held by the record (the farm flushes early when ranks hold too much). */
+size_t catex_task_result_bytes(const catex_task_result *res);
+
+typedef struct catex_task_runner catex_task_runner;
+
+/* cache_bytes caps the memory of the worker's cache of lattices and pair
+ * potentials (least recently used entries go first; the entry in use is kept
+ * even if it alone exceeds the cap). */
+catex_status catex_task_runner_create(const catex_job *job, size_t cache_bytes, catex_task_runner **out,
+                                      catex_error *err);
+void catex_task_runner_destroy(catex_task_runner *runner);
+
+/* Runs task `id` on `rank`. Returns an error only when no record could be
+ * made at all (out of memory); a failing task yields CATEX_OK and a record
+ * with status CATEX_TASK_FAILED. */
+catex_status catex_task_runner_run(catex_task_runner *runner, long id, int rank, catex_task_result **out,
+                                   catex_error *err);
+
+/* Cache counters: elastic solves done and cache hits so far. */
+void catex_task_runner_cache_stats(const catex_task_runner *runner, long *solves, long *hits);
+
+#endif

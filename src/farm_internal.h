@@ -1,0 +1,65 @@
+/* Private to the farm (src/farm*.c): state shared by the master and worker
+ * loops, and the message protocol between them.
+ *
+ * Messages (on the farm's own duplicate of the communicator):
+ *   master -> worker, TAG_CTRL, int64[2] {FARM_TASK, id} | {FARM_FLUSH, 0} | {FARM_STOP, 0}
+ *   worker -> master, TAG_DONE, int64[3] {id, status, bytes buffered on the worker}
+ * FARM_FLUSH and FARM_STOP make the worker enter the collective flush after
+ * its current task (STOP: the final one, after which it leaves). STOP is sent
+ * only when every task's DONE has arrived, so no task is ever left queued. */
+#ifndef CATEX_FARM_INTERNAL_H
+#define CATEX_FARM_INTERNAL_H
+
+#include "catex/farm.h"
+#include "catex/output.h"
+#include "catex/progress.h"
+#include "catex/task.h"
+
+enum { FARM_TAG_CTRL = 7001, FARM_TAG_DONE = 7002 };
+enum { FARM_TASK = 1, FARM_FLUSH = 2, FARM_STOP = 3 };
+#define FARM_SLOTS 16 /* in-flight sends per peer (> prefetch + flush + stop) */
+
+typedef struct {
+  long long buf[FARM_SLOTS][3];
+  MPI_Request req[FARM_SLOTS];
+  int next;
+} farm_sendring;
+
+typedef struct {
+  MPI_Comm comm; /* farm messages */
+  int rank, size;
+  const catex_job *job;
+  const catex_farm_options *opt;
+  catex_output *out;
+  catex_task_runner *runner;
+  long npending;       /* tasks to run in this session */
+  long *order;         /* rank 0: pending tasks, longest first */
+  long done_before;    /* done in the file at start */
+  double checkpoint_seconds;
+  /* rank 0's tallies */
+  long done, failed, on_disk, flushes;
+  double task_seconds, flush_seconds, dispatch_seconds;
+  long dispatched;
+} farm_ctx;
+
+/* Non-blocking send of {a, b, c} through the ring (waits for the slot's
+ * previous send first, long completed in practice). */
+catex_status farm_send(farm_ctx *f, farm_sendring *ring, int dest, int tag, long long a, long long b, long long c,
+                       catex_error *err);
+void farm_ring_init(farm_sendring *ring);
+void farm_ring_wait(farm_sendring *ring);
+
+/* Sleeps a little longer each time nothing happens (backoff), so idle ranks
+ * do not compete for cores with working ones. *idle counts idle rounds. */
+void farm_idle(int *idle);
+
+/* Runs task id locally and buffers its result; adds its run time to *seconds. */
+catex_status farm_run_local(farm_ctx *f, long id, catex_task_status *status, double *seconds, catex_error *err);
+
+/* Collective flush; rank 0 updates its on-disk tally. */
+catex_status farm_flush(farm_ctx *f, catex_error *err);
+
+catex_status farm_master(farm_ctx *f, catex_error *err);
+catex_status farm_worker(farm_ctx *f, catex_error *err);
+
+#endif

@@ -1,0 +1,130 @@
+/* Rank 0: dispatcher and, with few ranks, a worker too (a pure dispatcher
+ * would leave one of two cores idle). Between its own tasks it answers every
+ * completion that arrived with the next task, longest first; workers hold
+ * `prefetch` tasks, so they keep busy while rank 0 computes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "farm_internal.h"
+
+typedef struct {
+  farm_sendring *rings; /* per worker */
+  long *outstanding;    /* tasks handed to each worker and not reported back */
+  size_t *bytes;        /* unflushed bytes each worker reported */
+  long next;            /* next entry of f->order to hand out */
+  long complete;        /* tasks reported back (or run here) in this session */
+} master;
+
+static catex_status hand_out(farm_ctx *f, master *m, int w, catex_error *err)
+{
+  if (m->next >= f->npending) return CATEX_OK;
+  m->outstanding[w]++;
+  return farm_send(f, &m->rings[w], w, FARM_TAG_CTRL, FARM_TASK, f->order[m->next++], 0, err);
+}
+
+/* Handles every completion that has arrived. */
+static catex_status collect(farm_ctx *f, master *m, int *activity, catex_error *err)
+{
+  catex_status st = CATEX_OK;
+  for (;;) {
+    int flag = 0;
+    MPI_Status s;
+    MPI_Iprobe(MPI_ANY_SOURCE, FARM_TAG_DONE, f->comm, &flag, &s);
+    if (!flag) return st;
+    double t0 = MPI_Wtime();
+    long long msg[3];
+    if (MPI_Recv(msg, 3, MPI_LONG_LONG, s.MPI_SOURCE, FARM_TAG_DONE, f->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+      return catex_error_set(err, CATEX_ERR_MPI, "MPI_Recv from rank %d failed", s.MPI_SOURCE);
+    int w = s.MPI_SOURCE;
+    m->outstanding[w]--;
+    m->bytes[w] = (size_t)msg[2];
+    m->complete++;
+    if (msg[1] == CATEX_TASK_DONE) f->done++;
+    else f->failed++;
+    if ((st = hand_out(f, m, w, err))) return st;
+    f->dispatch_seconds += MPI_Wtime() - t0;
+    f->dispatched++;
+    *activity = 1;
+  }
+}
+
+static catex_status flush_all(farm_ctx *f, master *m, int kind, catex_error *err)
+{
+  catex_status st = CATEX_OK;
+  for (int w = 1; w < f->size && !st; w++) st = farm_send(f, &m->rings[w], w, FARM_TAG_CTRL, kind, 0, 0, err);
+  if (st) return st; /* MPI is broken: nothing collective can follow */
+  memset(m->bytes, 0, (size_t)f->size * sizeof *m->bytes);
+  return farm_flush(f, err);
+}
+
+catex_status farm_master(farm_ctx *f, catex_error *err)
+{
+  const catex_farm_options *opt = f->opt;
+  int works = opt->master_works >= 0 ? opt->master_works : f->size < 16;
+  if (f->size == 1) works = 1;
+  master m;
+  memset(&m, 0, sizeof m);
+  m.rings = calloc((size_t)f->size, sizeof *m.rings);
+  m.outstanding = calloc((size_t)f->size, sizeof *m.outstanding);
+  m.bytes = calloc((size_t)f->size, sizeof *m.bytes);
+  catex_progress *prog = NULL;
+  catex_status st = CATEX_OK;
+  if (!m.rings || !m.outstanding || !m.bytes) {
+    /* Unrecoverable without leaving the workers waiting: end the job (the
+     * file stays resumable by construction). */
+    fprintf(stderr, "%s: out of memory in the dispatcher\n", opt->label);
+    MPI_Abort(f->comm, 1);
+  }
+  for (int w = 0; w < f->size; w++) farm_ring_init(&m.rings[w]);
+  if ((st = catex_progress_create(opt->log, opt->label, catex_job_num_tasks(f->job), f->done_before,
+                                  opt->progress_seconds, &prog, err)))
+    MPI_Abort(f->comm, 1);
+
+  for (int round = 0; round < opt->prefetch && !st; round++)
+    for (int w = 1; w < f->size && !st; w++) st = hand_out(f, &m, w, err);
+  double last_flush = MPI_Wtime();
+  long flushed_complete = 0;
+  int idle = 0;
+  while (!st) {
+    int activity = 0;
+    if ((st = collect(f, &m, &activity, err))) break;
+    catex_progress_update(prog, f->done_before + f->done, f->failed, f->on_disk, 0);
+    if (m.complete == f->npending) break;
+    size_t most = catex_output_buffered_bytes(f->out);
+    for (int w = 1; w < f->size; w++)
+      if (m.bytes[w] > most) most = m.bytes[w];
+    /* Only completions make a flush worth its cost (and its wait for every
+     * rank's current task); with a zero interval this flushes after every
+     * round of completions, and never starves rank 0's own task. */
+    if (m.complete > flushed_complete &&
+        (MPI_Wtime() - last_flush >= f->checkpoint_seconds || most > opt->flush_bytes)) {
+      flushed_complete = m.complete;
+      st = flush_all(f, &m, FARM_FLUSH, err);
+      last_flush = MPI_Wtime();
+      if (st) break;
+    }
+    if (works && m.next < f->npending) {
+      catex_task_status ts;
+      if ((st = farm_run_local(f, f->order[m.next++], &ts, &f->task_seconds, err))) {
+        fprintf(stderr, "%s: %s\n", opt->label, err ? err->message : "task bookkeeping failed");
+        MPI_Abort(f->comm, 1);
+      }
+      m.complete++;
+      if (ts == CATEX_TASK_DONE) f->done++;
+      else f->failed++;
+      idle = 0;
+      continue;
+    }
+    if (activity) idle = 0;
+    else farm_idle(&idle);
+  }
+  if (!st) st = flush_all(f, &m, FARM_STOP, err);
+  catex_progress_update(prog, f->done_before + f->done, f->failed, f->on_disk, 1);
+  catex_progress_destroy(prog);
+  if (!st)
+    for (int w = 1; w < f->size; w++) farm_ring_wait(&m.rings[w]);
+  free(m.rings);
+  free(m.outstanding);
+  free(m.bytes);
+  return st;
+}

@@ -1,0 +1,214 @@
+/* Life cycle of the output file: creation under a temporary name and rename
+ * (so a half-built file never sits at the output path), reopening with
+ * checks for --resume, reading the status column, closing. The kill-safety
+ * argument is in include/catex/output.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output_internal.h"
+
+static catex_status setup(MPI_Comm comm, const catex_job *job, catex_output **out, hid_t *fapl, catex_error *err)
+{
+  catex_output *o = calloc(1, sizeof *o);
+  if (!o) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
+  o->file = o->dxpl = o->strtype = -1;
+  o->job = job;
+  if (MPI_Comm_dup(comm, &o->comm) != MPI_SUCCESS) {
+    free(o);
+    return catex_error_set(err, CATEX_ERR_MPI, "MPI_Comm_dup failed");
+  }
+  MPI_Comm_rank(o->comm, &o->rank);
+  MPI_Comm_size(o->comm, &o->size);
+  *out = o;
+  *fapl = H5Pcreate(H5P_FILE_ACCESS);
+  o->dxpl = H5Pcreate(H5P_DATASET_XFER);
+  o->strtype = H5Tcopy(H5T_C_S1);
+  if (*fapl < 0 || o->dxpl < 0 || o->strtype < 0 || H5Pset_fapl_mpio(*fapl, o->comm, MPI_INFO_NULL) < 0 ||
+      H5Pset_all_coll_metadata_ops(*fapl, 1) < 0 || H5Pset_coll_metadata_write(*fapl, 1) < 0 ||
+      H5Pset_dxpl_mpio(o->dxpl, H5FD_MPIO_COLLECTIVE) < 0 || H5Tset_size(o->strtype, CATEX_TASK_MESSAGE_LEN) < 0 ||
+      H5Tset_strpad(o->strtype, H5T_STR_NULLTERM) < 0)
+    return catex_error_set(err, CATEX_ERR_IO, "cannot set up HDF5 property lists (is HDF5 built with MPI?)");
+  return CATEX_OK;
+}
+
+static void release(catex_output *o)
+{
+  if (!o) return;
+  for (int i = 0; i < o->ndsets; i++)
+    if (o->dsets[i].dset >= 0) H5Dclose(o->dsets[i].dset);
+  free(o->dsets);
+  if (o->file >= 0) H5Fclose(o->file);
+  if (o->dxpl >= 0) H5Pclose(o->dxpl);
+  if (o->strtype >= 0) H5Tclose(o->strtype);
+  for (long i = 0; i < o->npending; i++) catex_task_result_destroy(o->pending[i]);
+  free(o->pending);
+  MPI_Comm_free(&o->comm);
+  free(o);
+}
+
+/* fsync of a file or directory; a crash right after rename() must not leave
+ * a name pointing at data still in flight. */
+static int sync_path(const char *path, int dir)
+{
+  int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return -1;
+  int r = fsync(fd);
+  close(fd);
+  return r;
+}
+
+static catex_status build(MPI_Comm comm, const char *tmp, const catex_job *job, catex_error *err)
+{
+  hid_t fapl = -1;
+  catex_output *o = NULL;
+  catex_status st = setup(comm, job, &o, &fapl, err);
+  if (!st) {
+    o->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (o->file < 0)
+      st = catex_error_set(err, CATEX_ERR_IO, "cannot create '%s' (directory missing or not writable?)", tmp);
+  }
+  if (o) st = out_agree(o, st, err);
+  if (!st) st = out_agree(o, out_layout(o, 1, err), err);
+  if (!st) st = out_agree(o, out_write_static(o, err), err);
+  if (fapl >= 0) H5Pclose(fapl);
+  release(o);
+  return st;
+}
+
+/* mkdir -p of the directories leading to path (job files name outputs such
+ * as results/x.h5); failures show up as a clear error of the creation. */
+static void make_parents(const char *path)
+{
+  char *p = strdup(path);
+  if (!p) return;
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = '\0';
+    mkdir(p, 0777);
+    *s = '/';
+  }
+  free(p);
+}
+
+catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_job *job, catex_output **out,
+                                 catex_error *err)
+{
+  *out = NULL;
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  size_t len = strlen(path) + 16;
+  char *tmp = malloc(len);
+  if (!tmp) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
+  snprintf(tmp, len, "%s.creating", path);
+  if (rank == 0) make_parents(path);
+  MPI_Barrier(comm);
+  /* Failures are reported in one line (errno-level detail is in HDF5's own
+   * stack, which is long and rarely helps a user). */
+  H5E_auto2_t func;
+  void *data;
+  H5Eget_auto2(H5E_DEFAULT, &func, &data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  catex_status st = build(comm, tmp, job, err);
+  H5Eset_auto2(H5E_DEFAULT, func, data);
+  if (!st && rank == 0) {
+    char *dcopy = strdup(path);
+    if (sync_path(tmp, 0) != 0 || rename(tmp, path) != 0)
+      st = catex_error_set(err, CATEX_ERR_IO, "cannot move '%s' to '%s': %s", tmp, path, strerror(errno));
+    else if (dcopy)
+      sync_path(dirname(dcopy), 1); /* best effort: some file systems refuse fsync on directories */
+    free(dcopy);
+  }
+  if (rank == 0 && st) unlink(tmp);
+  int code = (int)st;
+  MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+  if (code && !st) st = catex_error_set(err, (catex_status)code, "rank 0 could not create '%s'", path);
+  free(tmp);
+  if (st) return catex_error_prefix(err, st, "%s", path);
+  return catex_output_open(comm, path, job, out, err);
+}
+
+static catex_status check_job(catex_output *o, catex_error *err)
+{
+  long version = 0, ntasks = 0;
+  char *text = NULL;
+  catex_status st;
+  hid_t jg = -1;
+  if ((st = out_attr_read_long(o->file, "format_version", &version, err))) return st;
+  if (version != CATEX_OUTPUT_FORMAT_VERSION)
+    return catex_error_set(err, CATEX_ERR_IO, "format_version %ld, this catex writes %d", version,
+                           CATEX_OUTPUT_FORMAT_VERSION);
+  if (H5Lexists(o->file, "job", H5P_DEFAULT) <= 0 || (jg = H5Gopen2(o->file, "job", H5P_DEFAULT)) < 0)
+    return catex_error_set(err, CATEX_ERR_IO, "group /job is missing");
+  if (!(st = out_attr_read_long(jg, "ntasks", &ntasks, err)) && !(st = out_attr_read_string(jg, "text", &text, err))) {
+    if (strcmp(text, catex_job_text(o->job)) != 0)
+      st = catex_error_set(err, CATEX_ERR_IO,
+                           "it was written by a different job file (/job text differs); refusing to resume it");
+    else if (ntasks != catex_job_num_tasks(o->job))
+      st = catex_error_set(err, CATEX_ERR_IO, "the file has %ld tasks, the job %ld (another catex version?)", ntasks,
+                           catex_job_num_tasks(o->job));
+  }
+  free(text);
+  H5Gclose(jg);
+  return st;
+}
+
+catex_status catex_output_open(MPI_Comm comm, const char *path, const catex_job *job, catex_output **out,
+                               catex_error *err)
+{
+  *out = NULL;
+  hid_t fapl = -1;
+  catex_output *o = NULL;
+  catex_status st = setup(comm, job, &o, &fapl, err);
+  /* A file that is not HDF5 at all is a user error reported in one line,
+   * not an HDF5 error stack. */
+  H5E_auto2_t func;
+  void *data;
+  H5Eget_auto2(H5E_DEFAULT, &func, &data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (!st) {
+    o->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    if (o->file < 0) st = catex_error_set(err, CATEX_ERR_IO, "cannot open it as an HDF5 file for writing");
+  }
+  if (!st) st = check_job(o, err);
+  if (!st) st = out_layout(o, 0, err);
+  H5Eset_auto2(H5E_DEFAULT, func, data);
+  if (o) st = out_agree(o, st, err);
+  if (fapl >= 0) H5Pclose(fapl);
+  if (st) {
+    release(o);
+    return catex_error_prefix(err, st, "%s", path);
+  }
+  *out = o;
+  return CATEX_OK;
+}
+
+catex_status catex_output_read_status(catex_output *o, signed char *status, catex_error *err)
+{
+  catex_status st = CATEX_ERR_INTERNAL;
+  for (int i = 0; i < o->ndsets; i++) {
+    if (o->dsets[i].field != OF_STATUS) continue;
+    st = H5Dread(o->dsets[i].dset, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, o->dxpl, status) < 0 ? CATEX_ERR_IO : CATEX_OK;
+  }
+  if (st) catex_error_set(err, st, "cannot read /tasks/status");
+  return out_agree(o, st, err);
+}
+
+catex_status catex_output_close(catex_output *o, catex_error *err)
+{
+  if (!o) return CATEX_OK;
+  catex_status st = CATEX_OK;
+  for (int i = 0; i < o->ndsets; i++) {
+    H5Dclose(o->dsets[i].dset);
+    o->dsets[i].dset = -1;
+  }
+  if (H5Fclose(o->file) < 0) st = catex_error_set(err, CATEX_ERR_IO, "H5Fclose failed");
+  o->file = -1;
+  release(o);
+  return st;
+}
