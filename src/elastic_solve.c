@@ -212,15 +212,25 @@ catex_status catex_elastic_solve_columns(const catex_elastic *el, const int *col
   CATEX_PETSC(MatCreateSeqDense(PETSC_COMM_SELF, ndof, ncols, B, &Bmat), done);
   CATEX_PETSC(MatCreateSeqDense(PETSC_COMM_SELF, ndof, ncols, X, &Xmat), done);
   {
+    /* A failing solve (e.g. a factorisation breakdown under user options)
+     * is reported in the task's message; PETSc's own traceback would only
+     * flood every worker's stderr, so errors are returned, not printed. */
+    PetscPushErrorHandler(PetscReturnErrorHandler, NULL);
     PetscErrorCode ierr = KSPMatSolve(ksp, Bmat, Xmat);
+    PetscPopErrorHandler();
     KSPConvergedReason reason = KSP_CONVERGED_ITERATING;
     KSPGetConvergedReason(ksp, &reason);
     if (ierr || reason < 0) {
+      const char *what = NULL;
+      char detail[160] = "";
+      if (ierr) {
+        PetscErrorMessage(ierr, &what, NULL);
+        snprintf(detail, sizeof detail, ", PETSc error %d: %s", (int)ierr, what ? what : "unknown");
+      }
       st = catex_error_set(err, CATEX_ERR_SOLVER,
-                           "elastic solve D X = C failed (%s, KSP reason %s, PETSc error %d); "
-                           "check -%sksp_type / -%spc_type",
+                           "elastic solve D X = C failed (%s, KSP reason %s%s); check -%sksp_type / -%spc_type",
                            el->rigid == CATEX_RIGID_PIN ? "pinned rigid modes" : "rigid-body null space",
-                           KSPConvergedReasons[reason], (int)ierr, el->prefix, el->prefix);
+                           KSPConvergedReasons[reason], detail, el->prefix, el->prefix);
       goto done;
     }
   }
