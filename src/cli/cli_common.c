@@ -31,6 +31,20 @@ int catex_cli_strip_petsc_args(int argc, char **argv)
   return out;
 }
 
+int catex_cli_petsc_args(int argc, char **argv, char **out)
+{
+  int n = 0;
+  out[n++] = argv[0];
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0) break;
+    if (!is_petsc_option(argv[i])) continue;
+    out[n++] = argv[i];
+    if (i + 1 < argc && argv[i + 1][0] != '-') out[n++] = argv[++i];
+  }
+  out[n] = NULL;
+  return n;
+}
+
 int catex_cli_parse_long(const char *cmd, const char *opt, const char *value, long *out)
 {
   char *end;

@@ -11,6 +11,12 @@
  * getopt_long sees only catex's own options. Returns the new argc. */
 int catex_cli_strip_petsc_args(int argc, char **argv);
 
+/* The complement: argv[0] followed by only the PETSc-style options (and
+ * their values) of argv, in order, written to out (room for argc + 1
+ * pointers, NULL-terminated). Returns the count. PetscInitialize gets this
+ * list, so PETSc neither parses nor warns about catex's own options. */
+int catex_cli_petsc_args(int argc, char **argv, char **out);
+
 /* Parse `value` of option `opt` (e.g. "--side"); on error print
  * "catex <cmd>: <opt>: '<value>' is not ..." to stderr and return -1. */
 int catex_cli_parse_int(const char *cmd, const char *opt, const char *value, int *out);

@@ -3,6 +3,7 @@
  * MPI and PETSc are initialised here once for all of them. */
 #include <petscsys.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_common.h"
@@ -56,11 +57,20 @@ int main(int argc, char **argv)
     cmd->usage(stdout);
     return 0;
   }
-  if (PetscInitialize(&argc, &argv, NULL, NULL) != 0) {
+  char **petsc_argv = malloc(sizeof(char *) * ((size_t)argc + 1));
+  if (!petsc_argv) {
+    fprintf(stderr, "catex: out of memory\n");
+    return 1;
+  }
+  int petsc_argc = catex_cli_petsc_args(argc, argv, petsc_argv);
+  char **petsc_argv_arg = petsc_argv; /* PetscInitialize may repoint it */
+  if (PetscInitialize(&petsc_argc, &petsc_argv_arg, NULL, NULL) != 0) {
     fprintf(stderr, "catex: PETSc/MPI initialisation failed\n");
+    free(petsc_argv);
     return 1;
   }
   int rc = cmd->run(argc - 1, argv + 1);
   if (PetscFinalize() != 0 && rc == 0) rc = 1;
+  free(petsc_argv);
   return rc;
 }
