@@ -11,12 +11,12 @@
 enum {
   /* 0 .. CATEX_NUM_PARAMS-1 are the parameters, in catex_param order */
   K_NAME = CATEX_NUM_PARAMS, K_KIND, K_LATTICE, K_NNN, K_SWEEPS, K_STRIDE, K_SERIES, K_AREA, K_REPLICAS,
-  K_TRAJECTORIES, K_SAMPLES, K_SNAPSHOTS, K_C_STOP, K_MAX_EVENTS, K_K_EX0, K_K_DIFF0, K_PETSC, NKEYS
+  K_TRAJECTORIES, K_SAMPLES, K_T_MIN, K_SNAPSHOTS, K_C_STOP, K_MAX_EVENTS, K_K_EX0, K_K_DIFF0, K_PETSC, NKEYS
 };
 
 static const char *const other_keys[NKEYS - CATEX_NUM_PARAMS] = {
     "name", "kind", "lattice", "nnn_mismatch", "sweeps", "stride", "series", "area_deviation", "replicas",
-    "trajectories", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options"};
+    "trajectories", "samples", "t_min", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options"};
 
 #define KMC (1u << CATEX_STUDY_KMC)
 #define EQ (1u << CATEX_STUDY_EQUILIBRIUM)
@@ -27,7 +27,7 @@ static const char *const other_keys[NKEYS - CATEX_NUM_PARAMS] = {
 static const unsigned key_kinds[NKEYS] = {
     ALL, ALL, ALL, KMC | EQ, KMC | EQ, KMC | EQ, KMC | EQ, EQ, KMC, /* parameters */
     ALL, ALL, ALL, ALL, EQ, EQ, EQ, KMC | EQ, EQ,                    /* name .. replicas */
-    KMC, KMC, KMC, KMC, KMC, KMC, KMC, ALL};                         /* trajectories .. petsc */
+    KMC, KMC, KMC, KMC, KMC, KMC, KMC, KMC, ALL};                    /* trajectories .. petsc */
 
 static const char *const kind_names[] = {"kmc", "equilibrium", "potential"};
 
@@ -163,6 +163,13 @@ static double max_of(const double *v, int n)
 {
   double m = v[0];
   for (int i = 1; i < n; i++) m = v[i] > m ? v[i] : m;
+  return m;
+}
+
+static double min_of(const double *v, int n)
+{
+  double m = v[0];
+  for (int i = 1; i < n; i++) m = v[i] < m ? v[i] : m;
   return m;
 }
 
@@ -330,6 +337,13 @@ static catex_status parse_kind_keys(const jctx *c, const jentry *e, const char *
       if ((st = jinteger(c, e[K_SAMPLES].value, KEY(K_SAMPLES), 1, 1000000, &v))) return st;
       s->samples = (int)v;
     }
+    if (e[K_T_MIN].value) {
+      if ((st = jnumber(c, e[K_T_MIN].value, KEY(K_T_MIN), &s->t_min))) return st;
+      double smallest_tmax = min_of(s->values[CATEX_PARAM_T_MAX], s->nvalues[CATEX_PARAM_T_MAX]);
+      if (!(s->t_min > 0) || !(s->t_min < smallest_tmax))
+        return jfail(c, jline(e[K_T_MIN].value), key, "%g must be > 0 and below every t_max (smallest %g)",
+                     s->t_min, smallest_tmax);
+    }
     if (e[K_SNAPSHOTS].value) {
       if ((st = parse_snapshots(c, &e[K_SNAPSHOTS], KEY(K_SNAPSHOTS), s))) return st;
       double tmax = max_of(s->values[CATEX_PARAM_T_MAX], s->nvalues[CATEX_PARAM_T_MAX]);
@@ -398,6 +412,7 @@ catex_status jstudy_parse(const jctx *c, const yaml_node_t *node, int k, catex_s
   s->line = jline(node);
   s->replicas = 1;
   s->samples = 100;
+  s->t_min = 0; /* the engine's default grid start */
   s->c_stop = -1;
   s->k_ex0 = s->k_diff0 = 1;
   s->stride = 1;

@@ -17,6 +17,7 @@ void catex_kmc_params_default(catex_kmc_params *p)
   p->max_events = 0;
   p->nsamples = 100;
   p->sample_times = NULL;
+  p->t_min = 0;
   p->nsnapshots = 0;
   p->snapshot_times = NULL;
   p->area_deviation = 0;
@@ -26,14 +27,14 @@ void catex_kmc_params_default(catex_kmc_params *p)
   p->observer_ctx = NULL;
 }
 
-void catex_kmc_log_grid(double t_max, int n, double *times)
+void catex_kmc_log_grid(double t_min, double t_max, int n, double *times)
 {
   if (n <= 0) return;
   if (n == 1) {
     times[0] = t_max;
     return;
   }
-  const double t0 = t_max > 1e-2 ? 1e-2 : t_max * 1e-2;
+  const double t0 = t_min > 0 && t_min < t_max ? t_min : t_max > 1e-2 ? 1e-2 : t_max * 1e-2;
   const double ratio = log(t_max / t0);
   for (int k = 0; k < n; k++) times[k] = t0 * exp(ratio * k / (n - 1));
   times[n - 1] = t_max; /* exactly, whatever exp rounds to */
@@ -180,7 +181,7 @@ catex_status catex_kmc_create(const catex_lattice *lat, const double *V, const d
   if (p->sample_times)
     memcpy(kmc->sample_times, p->sample_times, sizeof(double) * (size_t)p->nsamples);
   else
-    catex_kmc_log_grid(p->t_max, p->nsamples, kmc->sample_times);
+    catex_kmc_log_grid(p->t_min, p->t_max, p->nsamples, kmc->sample_times);
   kmc->p.sample_times = kmc->sample_times;
   if (kmc->area)
     for (size_t r = 0; r < dn; r++) {

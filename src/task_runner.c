@@ -88,6 +88,7 @@ static catex_status run_kmc(const catex_study *s, const catex_task *t, const cat
   p.c_stop = s->c_stop;
   p.max_events = s->max_events;
   p.nsamples = s->samples;
+  p.t_min = s->t_min;
   p.nsnapshots = s->nsnapshots;
   p.snapshot_times = s->snapshot_times;
   p.area_deviation = area;

@@ -178,7 +178,7 @@ static void test_defaults(catex_check *t)
   catex_job *job = parse(t, "name: d\nseed: 2147483647\noutput: out/d.h5\ncheckpoint_minutes: 0.5\nstudies:\n"
                             "  - {kind: kmc, lattice: cube, side: 3, kT: 1.5, t_max: 5}\n"
                             "  - {kind: kmc, lattice: hexagon, side: 3, kT: 0.2, t_max: 5, c_stop: 0.1,\n"
-                            "     max_events: 1e6, k_ex0: 2, k_diff0: 3, samples: 7, snapshots: [1, 2.5],\n"
+                            "     max_events: 1e6, k_ex0: 2, k_diff0: 3, samples: 7, t_min: 1e-30, snapshots: [1, 2.5],\n"
                             "     area_deviation: false, nnn_mismatch: geometric}\n"
                             "  - {kind: equilibrium, lattice: hexagon, side: 3, shell_layers: 2, kT: 1,\n"
                             "     sweeps: {equilibrate: 5, measure: 6}, stride: 3, series: true,\n"
@@ -188,7 +188,7 @@ static void test_defaults(catex_check *t)
   CHECK(t, strcmp(catex_job_output(job), "out/d.h5") == 0 && catex_job_checkpoint_minutes(job) == 0.5,
         "output and checkpoint");
   const catex_study *s = catex_job_study(job, 0);
-  CHECK(t, s->samples == 100 && s->c_stop < 0 && s->max_events == 0 && s->k_ex0 == 1 && s->k_diff0 == 1 &&
+  CHECK(t, s->samples == 100 && s->t_min == 0 && s->c_stop < 0 && s->max_events == 0 && s->k_ex0 == 1 && s->k_diff0 == 1 &&
                s->nsnapshots == 0 && s->snapshot_times == NULL && s->replicas == 1 && !s->area_deviation &&
                s->petsc_options == NULL,
         "kmc defaults (3D: no area deviation)");
@@ -198,7 +198,7 @@ static void test_defaults(catex_check *t)
                k->value[CATEX_PARAM_EPS] == 0 && k->value[CATEX_PARAM_J] == 0 && k->value[CATEX_PARAM_DMU] == 0,
         "parameter defaults");
   s = catex_job_study(job, 1);
-  CHECK(t, s->c_stop == 0.1 && s->max_events == 1000000 && s->k_ex0 == 2 && s->k_diff0 == 3 && s->samples == 7 &&
+  CHECK(t, s->c_stop == 0.1 && s->max_events == 1000000 && s->k_ex0 == 2 && s->k_diff0 == 3 && s->samples == 7 && s->t_min == 1e-30 &&
                s->nsnapshots == 2 && s->snapshot_times[1] == 2.5 && !s->area_deviation &&
                s->nnn == CATEX_NNN_GEOMETRIC,
         "kmc explicit values");

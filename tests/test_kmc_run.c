@@ -71,11 +71,17 @@ static void grid_and_observables(catex_check *t, const catex_lattice *lat, const
   p.observer = observer;
   p.observer_ctx = &r;
   double *grid = malloc(sizeof(double) * ns);
-  catex_kmc_log_grid(p.t_max, ns, grid);
+  catex_kmc_log_grid(p.t_min, p.t_max, ns, grid);
   CHECK(t, grid[0] == 1e-2 && grid[ns - 1] == p.t_max, "log grid ends %g .. %g", grid[0], grid[ns - 1]);
   double ratio = grid[1] / grid[0], worst = 0;
   for (int s = 1; s < ns; s++) worst = fmax(worst, fabs(grid[s] / grid[s - 1] - ratio));
   CHECK(t, worst < 1e-9 && ratio > 1, "log grid is not geometric (ratio %g, deviation %g)", ratio, worst);
+  {
+    double early[3];
+    catex_kmc_log_grid(1e-6, 1e2, 3, early);
+    CHECK(t, early[0] == 1e-6 && fabs(early[1] - 1e-2) <= 1e-15 && early[2] == 1e2,
+          "grid from t_min = 1e-6: %g %g %g", early[0], early[1], early[2]);
+  }
   /* snapshots at every grid time, to recompute the observables */
   p.nsnapshots = ns;
   p.snapshot_times = grid;

@@ -44,7 +44,8 @@ typedef struct {
   int replicas;                /* replicas (equilibrium) or trajectories (kmc), >= 1 */
   long first_task, ntasks;     /* the study's tasks are first_task .. first_task + ntasks - 1 */
   /* kmc */
-  int samples;                 /* observation grid points, log-spaced 1e-2 .. t_max */
+  int samples;                 /* observation grid points, log-spaced t_min .. t_max */
+  double t_min;                /* first grid point; 0: the engine's default (1e-2) */
   int nsnapshots;
   double *snapshot_times;      /* nsnapshots, increasing */
   double c_stop;               /* < 0: off */

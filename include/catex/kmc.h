@@ -38,7 +38,8 @@ typedef struct {
   double c_stop;           /* stop when c <= c_stop; < 0 disables (default) */
   long max_events;         /* <= 0: unlimited */
   int nsamples;            /* points of the observation grid */
-  const double *sample_times; /* increasing, length nsamples; NULL -> catex_kmc_log_grid(t_max) */
+  double t_min;            /* first point of the default grid; <= 0: 1e-2 (t_max / 100 if t_max <= 1e-2) */
+  const double *sample_times; /* increasing, length nsamples; NULL -> catex_kmc_log_grid(t_min, t_max) */
   int nsnapshots;
   const double *snapshot_times; /* increasing, length nsnapshots (may be NULL if 0) */
   int area_deviation;      /* record dA_rms (2D only; needs the displacement response) */
@@ -54,9 +55,10 @@ typedef struct {
 
 void catex_kmc_params_default(catex_kmc_params *p);
 
-/* The default observation grid: n points log-spaced from 1e-2 to t_max
- * (from t_max / 100 when t_max <= 1e-2); n == 1 gives t_max. */
-void catex_kmc_log_grid(double t_max, int n, double *times);
+/* The default observation grid: n points log-spaced from t_min to t_max;
+ * t_min <= 0 or >= t_max means 1e-2 (t_max / 100 when t_max <= 1e-2);
+ * n == 1 gives t_max. */
+void catex_kmc_log_grid(double t_min, double t_max, int n, double *times);
 
 /* Per-trajectory results on the observation grid. Grid points after the end
  * of the trajectory hold the final state when it ended in an absorbing state
