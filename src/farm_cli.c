@@ -28,8 +28,8 @@ static int split_message(const char *msg, char *key, size_t nkey, const char **p
   return 0;
 }
 
-catex_status catex_farm_cli_parse(MPI_Comm comm, const char *cmd, const char *text, const catex_farm_cli_key *keys,
-                                  catex_job **job)
+catex_status catex_farm_cli_parse(MPI_Comm comm, const char *cmd, const char *text,
+                                  const catex_farm_cli_param *params, int nparams, catex_job **job)
 {
   int rank;
   MPI_Comm_rank(comm, &rank);
@@ -39,10 +39,12 @@ catex_status catex_farm_cli_parse(MPI_Comm comm, const char *cmd, const char *te
   if (st && rank == 0) {
     char key[128];
     const char *problem = NULL, *option = NULL;
-    if (split_message(err.message, key, sizeof key, &problem) == 0)
-      for (const catex_farm_cli_key *k = keys; k && k->key; k++)
-        if (strcmp(k->key, key) == 0) option = k->option;
-    if (option) fprintf(stderr, "catex %s: %s: %s\n", cmd, option, problem);
+    if (split_message(err.message, key, sizeof key, &problem) == 0) {
+      if (strcmp(key, "seed") == 0) option = "seed";
+      for (int i = 0; i < nparams && !option; i++)
+        if (strcmp(params[i].key, key) == 0) option = params[i].option;
+    }
+    if (option) fprintf(stderr, "catex %s: --%s: %s\n", cmd, option, problem);
     else fprintf(stderr, "catex %s: %s\n", cmd, err.message);
   }
   return st;

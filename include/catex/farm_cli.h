@@ -10,15 +10,6 @@
 /* Exit codes of the farm commands. */
 enum { CATEX_EXIT_OK = 0, CATEX_EXIT_ERROR = 1, CATEX_EXIT_USAGE = 2, CATEX_EXIT_TASKS_FAILED = 3 };
 
-/* Maps a job-file key to the command-line option that set it. */
-typedef struct {
-  const char *key, *option;
-} catex_farm_cli_key;
-
-/* Parses synthesised job text on every rank; on error prints (rank 0) the
- * job module's message rewritten as "catex <cmd>: <option>: <problem>". */
-catex_status catex_farm_cli_parse(MPI_Comm comm, const char *cmd, const char *text, const catex_farm_cli_key *keys,
-                                  catex_job **job);
 
 /* Runs the farm, prints a summary line (rank 0) and, if stats_path is set,
  * the statistics as JSON ("-": stdout); returns the process exit code. */
@@ -54,6 +45,12 @@ typedef struct {
   const char *const *words; /* type 'w' */
   int nwords;
 } catex_farm_cli_param;
+
+/* Parses synthesised job text on every rank; on error prints (rank 0) the
+ * job module's message rewritten as "catex <cmd>: --<option>: <problem>",
+ * the option being the param whose key the message names (or --seed). */
+catex_status catex_farm_cli_parse(MPI_Comm comm, const char *cmd, const char *text,
+                                  const catex_farm_cli_param *params, int nparams, catex_job **job);
 
 /* Parses argv (after catex_cli_strip_petsc_args) with getopt_long: the
  * params become "    key: value" lines of study; the common options

@@ -75,12 +75,6 @@ void catex_cmd_equilibrium_usage(FILE *out)
 
 int catex_cmd_equilibrium(int argc, char **argv)
 {
-  static const catex_farm_cli_key keys[] = {
-      {"lattice", "--lattice"}, {"side", "--side"}, {"shell_layers", "--shell-layers"}, {"kshell", "--kshell"},
-      {"nnn_mismatch", "--nnn-mismatch"}, {"kT", "--kT"}, {"eps", "--eps"}, {"J", "--J"}, {"dmu", "--dmu"},
-      {"composition", "--composition"}, {"stride", "--stride"}, {"replicas", "--replicas"},
-      {"equilibrate", "--equilibrate"}, {"measure", "--measure"}, {"seed", "--seed"}, {NULL, NULL},
-  };
   /* --equilibrate / --measure go into `sweeps: {...}`, so they are parsed as
    * two extra integer params collected separately. */
   static const catex_farm_cli_param sweeps[] = {
@@ -124,7 +118,7 @@ int catex_cmd_equilibrium(int argc, char **argv)
     fprintf(stderr, "catex equilibrium: out of memory\n");
     goto done;
   }
-  if (catex_farm_cli_parse(MPI_COMM_WORLD, "equilibrium", yaml.s, keys, &job)) goto done;
+  if (catex_farm_cli_parse(MPI_COMM_WORLD, "equilibrium", yaml.s, all, NPARAMS + 2, &job)) goto done;
   code = catex_farm_cli_run(MPI_COMM_WORLD, "equilibrium", job, &opt, NULL);
 done:
   catex_job_destroy(job);

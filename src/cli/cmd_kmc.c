@@ -28,6 +28,7 @@ static const catex_farm_cli_param params[] = {
     {"k-diff0", "k_diff0", 'd', 0, NULL, 0},
     {"t-max", "t_max", 'd', 1, NULL, 0},
     {"samples", "samples", 'i', 0, NULL, 0},
+    {"t-min", "t_min", 'd', 0, NULL, 0},
     {"snapshots", "snapshots", 'l', 0, NULL, 0},
     {"c-stop", "c_stop", 'd', 0, NULL, 0},
     {"max-events", "max_events", 'i', 0, NULL, 0},
@@ -59,7 +60,8 @@ void catex_cmd_kmc_usage(FILE *out)
           "      --k-ex0 K  --k-diff0 K      rate prefactors (default 1)\n"
           "run:\n"
           "      --t-max T                   end time, units of 1/k_diff0              [required]\n"
-          "      --samples n                 log-spaced grid points 1e-2 .. t_max (default 100)\n"
+          "      --samples n                 log-spaced grid points t_min .. t_max (default 100)\n"
+          "      --t-min T                   first grid time (default 1e-2)\n"
           "      --snapshots t1,t2,...       times at which sigma is stored\n"
           "      --c-stop c                  stop when the composition c <= c\n"
           "      --max-events n              event budget per trajectory\n"
@@ -80,14 +82,6 @@ void catex_cmd_kmc_usage(FILE *out)
 
 int catex_cmd_kmc(int argc, char **argv)
 {
-  static const catex_farm_cli_key keys[] = {
-      {"lattice", "--lattice"}, {"side", "--side"}, {"shell_layers", "--shell-layers"}, {"kshell", "--kshell"},
-      {"nnn_mismatch", "--nnn-mismatch"}, {"kT", "--kT"}, {"eps", "--eps"}, {"J", "--J"}, {"dmu", "--dmu"},
-      {"k_ex0", "--k-ex0"}, {"k_diff0", "--k-diff0"}, {"t_max", "--t-max"}, {"samples", "--samples"},
-      {"snapshots", "--snapshots"}, {"c_stop", "--c-stop"}, {"max_events", "--max-events"},
-      {"trajectories", "--trajectories"}, {"seed", "--seed"}, {"area_deviation", "--area-deviation"},
-      {NULL, NULL},
-  };
   catex_farm_options opt;
   catex_farm_options_default(&opt);
   opt.label = "catex kmc";
@@ -112,7 +106,7 @@ int catex_cmd_kmc(int argc, char **argv)
     fprintf(stderr, "catex kmc: out of memory\n");
     goto done;
   }
-  if (catex_farm_cli_parse(MPI_COMM_WORLD, "kmc", yaml.s, keys, &job)) goto done;
+  if (catex_farm_cli_parse(MPI_COMM_WORLD, "kmc", yaml.s, params, NPARAMS, &job)) goto done;
   code = catex_farm_cli_run(MPI_COMM_WORLD, "kmc", job, &opt, NULL);
 done:
   catex_job_destroy(job);
