@@ -74,7 +74,7 @@ echo "slurm up: $(sinfo -h -o '%P %D %T %c')"
 fail=0
 cd "$D/work"
 cp "$here/farm/mixed.yaml" tiny.yaml
-export CATEX_JOB=$D/work/tiny.yaml CATEX_OUTPUT=$D/work/out/tiny.h5 CATEX_EXE
+export CATEX_DIR=$src CATEX_JOB=$D/work/tiny.yaml CATEX_OUTPUT=$D/work/out/tiny.h5 CATEX_EXE
 # srun with PMIx where Slurm has the plugin, else Open MPI's mpirun.
 if srun --mpi=list 2>&1 | grep -q pmix; then export CATEX_LAUNCH=srun; else export CATEX_LAUNCH=mpirun; fi
 echo "launcher: $CATEX_LAUNCH"

@@ -132,7 +132,7 @@ class EndToEnd(unittest.TestCase):
     def test_sbatch_script_resumes(self):
         script = os.path.join(SRC, "jobs/figures/paper/fig2_models.sbatch")
         out = os.path.join(self.tmp.name, "sb.h5")
-        env = dict(os.environ, CATEX_DIR=SRC, CATEX=EXE, CATEX_OUT=out,
+        env = dict(os.environ, CATEX_DIR=SRC, CATEX_EXE=EXE, CATEX_OUTPUT=out,
                    CATEX_JOB=os.path.join(SRC, "jobs/figures/quick/fig2_models.yaml"),
                    CATEX_LAUNCH=f"{OPTS['mpiexec']} -n {OPTS['ranks']}")
         r1 = subprocess.run(["bash", script], env=env, capture_output=True, text=True, timeout=900)

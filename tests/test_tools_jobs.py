@@ -109,11 +109,19 @@ class FigureJobsTest(unittest.TestCase):
                 with open(sb) as fh:
                     s = fh.read()
                 self.assertIn("#SBATCH --requeue", s)
-                self.assertIn("--resume", s)
+                self.assertIn("jobs/slurm-run.sh", s, "the shared restart-safe body runs the job")
                 self.assertIn(f"jobs/figures/paper/{os.path.basename(p)}", s)
                 self.assertRegex(s, r"#SBATCH --ntasks=\d+")
                 r = subprocess.run(["bash", "-n", sb], capture_output=True, text=True)
                 self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_shared_slurm_body_resumes(self):
+        with open(os.path.join(SRC, "jobs/slurm-run.sh")) as fh:
+            s = fh.read()
+        self.assertIn("resume=(--resume)", s)
+        self.assertIn("scontrol requeue", s)
+        r = subprocess.run(["bash", "-n", os.path.join(SRC, "jobs/slurm-run.sh")], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_keys_and_model_parameters(self):
         for p in jobs("quick") + jobs("paper") + jobs("mid"):

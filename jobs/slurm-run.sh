@@ -1,0 +1,45 @@
+#!/bin/bash
+# The body of every catex sbatch script (jobs/*.sbatch, jobs/figures/paper/*.sbatch):
+#     exec "${CATEX_DIR:-${SLURM_SUBMIT_DIR:-$PWD}}/jobs/slurm-run.sh" JOB.yaml OUTPUT.h5
+# with paths relative to the catex checkout. It runs `catex run JOB -o OUTPUT`
+# and is restart-safe: when OUTPUT exists it continues it with --resume
+# (skipping every task already flushed), so a requeue after a node failure,
+# a pre-emption or the time-limit signal loses at most the tasks since the
+# last checkpoint. If the script asks for `--signal=B:USR1@300`, the job
+# requeues itself five minutes before its time limit.
+#
+# Environment overrides:
+#   CATEX_DIR     catex checkout             (default: the submit directory)
+#   CATEX_EXE     catex executable           (default: $CATEX_DIR/build/catex)
+#   CATEX_JOB     job file                   (default: the script's)
+#   CATEX_OUTPUT  output file                (default: the script's)
+#   CATEX_LAUNCH  MPI launcher               (default: srun; e.g. "srun --mpi=pmix", "mpirun")
+#   CATEX_ARGS    extra `catex run` options  (e.g. "--checkpoint-minutes 5")
+set -euo pipefail
+dir=${CATEX_DIR:-${SLURM_SUBMIT_DIR:-$PWD}}
+job=${CATEX_JOB:-$dir/$1}
+out=${CATEX_OUTPUT:-$dir/$2}
+exe=${CATEX_EXE:-$dir/build/catex}
+read -r -a launch <<< "${CATEX_LAUNCH:-srun}"
+read -r -a extra <<< "${CATEX_ARGS:-}"
+if [[ ! -f "$job" || ! -x "$exe" ]]; then
+  echo "catex: need the job file $job and the executable $exe: submit from the catex checkout" >&2
+  echo "after building it (cmake -S . -B build && cmake --build build), or set CATEX_DIR / CATEX_EXE / CATEX_JOB" >&2
+  exit 2
+fi
+
+trap 'echo "catex: time limit near, requeueing job ${SLURM_JOB_ID:-?}"; scontrol requeue "${SLURM_JOB_ID:-}"' USR1
+
+mkdir -p "$(dirname "$out")"
+echo "catex: job ${SLURM_JOB_ID:-(none)} start $(date -Is) restart count ${SLURM_RESTART_COUNT:-0} on ${SLURM_JOB_NODELIST:-$(hostname)}"
+resume=()
+if [[ -e "$out" ]]; then
+  resume=(--resume)
+  echo "catex: $out exists: continuing it (--resume)"
+fi
+rc=0
+# in the background, so that the USR1 trap runs at once rather than after the run
+"${launch[@]}" "$exe" run "$job" -o "$out" "${resume[@]}" --progress-seconds 60 "${extra[@]}" &
+wait $! || rc=$?
+echo "catex: job ${SLURM_JOB_ID:-(none)} end $(date -Is) exit $rc"
+exit "$rc"
