@@ -262,3 +262,27 @@ done:
   free(given);
   return bad ? -1 : 0;
 }
+
+static const char *const lattice_words[] = {"hexagon", "cube"};
+static const char *const mismatch_words[] = {"unit", "geometric"};
+
+static const catex_farm_cli_param model_params[] = {
+    {"lattice", "lattice", 'w', 0, lattice_words, 2},
+    {"side", "side", 'i', 1, NULL, 0},
+    {"shell-layers", "shell_layers", 'i', 0, NULL, 0},
+    {"kshell", "kshell", 'd', 0, NULL, 0},
+    {"nnn-mismatch", "nnn_mismatch", 'w', 0, mismatch_words, 2},
+    {"kT", "kT", 'd', 1, NULL, 0},
+    {"eps", "eps", 'd', 0, NULL, 0},
+    {"J", "J", 'd', 0, NULL, 0},
+    {"dmu", "dmu", 'd', 0, NULL, 0},
+};
+
+int catex_farm_cli_params_join(const catex_farm_cli_param *own, int nown, catex_farm_cli_param *out, int cap)
+{
+  const int nmodel = (int)(sizeof model_params / sizeof model_params[0]);
+  if (nmodel + nown > cap) return -1;
+  for (int i = 0; i < nmodel; i++) out[i] = model_params[i];
+  for (int i = 0; i < nown; i++) out[nmodel + i] = own[i];
+  return nmodel + nown;
+}

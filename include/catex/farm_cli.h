@@ -46,6 +46,13 @@ typedef struct {
   int nwords;
 } catex_farm_cli_param;
 
+/* The options every one-study command shares: lattice, side, shell-layers,
+ * kshell, nnn-mismatch, kT, eps, J, dmu. catex_farm_cli_params_join puts
+ * them before a command's own params in out (room for cap entries) and
+ * returns the total, or -1 if cap is too small. */
+#define CATEX_FARM_CLI_MAX_PARAMS 48
+int catex_farm_cli_params_join(const catex_farm_cli_param *own, int nown, catex_farm_cli_param *out, int cap);
+
 /* Parses synthesised job text on every rank; on error prints (rank 0) the
  * job module's message rewritten as "catex <cmd>: --<option>: <problem>",
  * the option being the param whose key the message names (or --seed). */

@@ -10,26 +10,19 @@
 #include "cli_common.h"
 #include "commands.h"
 
-static const char *const lattices[] = {"hexagon", "cube"};
-static const char *const mismatches[] = {"unit", "geometric"};
-
-static const catex_farm_cli_param params[] = {
-    {"lattice", "lattice", 'w', 0, lattices, 2},
-    {"side", "side", 'i', 1, NULL, 0},
-    {"shell-layers", "shell_layers", 'i', 0, NULL, 0},
-    {"kshell", "kshell", 'd', 0, NULL, 0},
-    {"nnn-mismatch", "nnn_mismatch", 'w', 0, mismatches, 2},
-    {"kT", "kT", 'd', 1, NULL, 0},
-    {"eps", "eps", 'd', 0, NULL, 0},
-    {"J", "J", 'd', 0, NULL, 0},
-    {"dmu", "dmu", 'd', 0, NULL, 0},
+/* the command's own options; the lattice/model ones come from farm_cli.
+ * --equilibrate / --measure go into `sweeps: {...}` of the synthesised
+ * study (moved there after parsing). */
+static const catex_farm_cli_param equilibrium_params[] = {
     {"composition", "composition", 'd', 0, NULL, 0},
     {"stride", "stride", 'i', 0, NULL, 0},
     {"series", "series", 'T', 0, NULL, 0},
     {"area-deviation", "area_deviation", 'T', 0, NULL, 0},
     {"replicas", "replicas", 'i', 0, NULL, 0},
+    {"equilibrate", "equilibrate", 'i', 1, NULL, 0},
+    {"measure", "measure", 'i', 1, NULL, 0},
 };
-#define NPARAMS ((int)(sizeof params / sizeof params[0]))
+#define NEQUILIBRIUM ((int)(sizeof equilibrium_params / sizeof equilibrium_params[0]))
 
 void catex_cmd_equilibrium_usage(FILE *out)
 {
@@ -75,16 +68,8 @@ void catex_cmd_equilibrium_usage(FILE *out)
 
 int catex_cmd_equilibrium(int argc, char **argv)
 {
-  /* --equilibrate / --measure go into `sweeps: {...}`, so they are parsed as
-   * two extra integer params collected separately. */
-  static const catex_farm_cli_param sweeps[] = {
-      {"equilibrate", "equilibrate", 'i', 1, NULL, 0},
-      {"measure", "measure", 'i', 1, NULL, 0},
-  };
-  catex_farm_cli_param all[NPARAMS + 2];
-  for (int i = 0; i < NPARAMS; i++) all[i] = params[i];
-  all[NPARAMS] = sweeps[0];
-  all[NPARAMS + 1] = sweeps[1];
+  catex_farm_cli_param all[CATEX_FARM_CLI_MAX_PARAMS];
+  const int nall = catex_farm_cli_params_join(equilibrium_params, NEQUILIBRIUM, all, CATEX_FARM_CLI_MAX_PARAMS);
   catex_farm_options opt;
   catex_farm_options_default(&opt);
   opt.label = "catex equilibrium";
@@ -93,7 +78,7 @@ int catex_cmd_equilibrium(int argc, char **argv)
   int help = 0, code = CATEX_EXIT_USAGE;
   catex_job *job = NULL;
   argc = catex_cli_strip_petsc_args(argc, argv);
-  if (catex_farm_cli_options("equilibrium", argc, argv, all, NPARAMS + 2, &study, &opt, &seed, &help)) goto done;
+  if (catex_farm_cli_options("equilibrium", argc, argv, all, nall, &study, &opt, &seed, &help)) goto done;
   if (help) {
     catex_cmd_equilibrium_usage(stdout);
     code = 0;
@@ -118,7 +103,7 @@ int catex_cmd_equilibrium(int argc, char **argv)
     fprintf(stderr, "catex equilibrium: out of memory\n");
     goto done;
   }
-  if (catex_farm_cli_parse(MPI_COMM_WORLD, "equilibrium", yaml.s, all, NPARAMS + 2, &job)) goto done;
+  if (catex_farm_cli_parse(MPI_COMM_WORLD, "equilibrium", yaml.s, all, nall, &job)) goto done;
   code = catex_farm_cli_run(MPI_COMM_WORLD, "equilibrium", job, &opt, NULL);
 done:
   catex_job_destroy(job);

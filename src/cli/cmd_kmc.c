@@ -11,19 +11,8 @@
 #include "cli_common.h"
 #include "commands.h"
 
-static const char *const lattices[] = {"hexagon", "cube"};
-static const char *const mismatches[] = {"unit", "geometric"};
-
-static const catex_farm_cli_param params[] = {
-    {"lattice", "lattice", 'w', 0, lattices, 2},
-    {"side", "side", 'i', 1, NULL, 0},
-    {"shell-layers", "shell_layers", 'i', 0, NULL, 0},
-    {"kshell", "kshell", 'd', 0, NULL, 0},
-    {"nnn-mismatch", "nnn_mismatch", 'w', 0, mismatches, 2},
-    {"kT", "kT", 'd', 1, NULL, 0},
-    {"eps", "eps", 'd', 0, NULL, 0},
-    {"J", "J", 'd', 0, NULL, 0},
-    {"dmu", "dmu", 'd', 0, NULL, 0},
+/* the command's own options; the lattice/model ones come from farm_cli */
+static const catex_farm_cli_param kmc_params[] = {
     {"k-ex0", "k_ex0", 'd', 0, NULL, 0},
     {"k-diff0", "k_diff0", 'd', 0, NULL, 0},
     {"t-max", "t_max", 'd', 1, NULL, 0},
@@ -36,7 +25,7 @@ static const catex_farm_cli_param params[] = {
     {"no-area-deviation", "area_deviation", 'F', 0, NULL, 0},
     {"trajectories", "trajectories", 'i', 0, NULL, 0},
 };
-#define NPARAMS ((int)(sizeof params / sizeof params[0]))
+#define NKMC ((int)(sizeof kmc_params / sizeof kmc_params[0]))
 
 void catex_cmd_kmc_usage(FILE *out)
 {
@@ -89,8 +78,10 @@ int catex_cmd_kmc(int argc, char **argv)
   long seed = 1;
   int help = 0, code = CATEX_EXIT_USAGE;
   catex_job *job = NULL;
+  catex_farm_cli_param params[CATEX_FARM_CLI_MAX_PARAMS];
+  const int nparams = catex_farm_cli_params_join(kmc_params, NKMC, params, CATEX_FARM_CLI_MAX_PARAMS);
   argc = catex_cli_strip_petsc_args(argc, argv);
-  if (catex_farm_cli_options("kmc", argc, argv, params, NPARAMS, &study, &opt, &seed, &help)) goto done;
+  if (catex_farm_cli_options("kmc", argc, argv, params, nparams, &study, &opt, &seed, &help)) goto done;
   if (help) {
     catex_cmd_kmc_usage(stdout);
     code = 0;
@@ -106,7 +97,7 @@ int catex_cmd_kmc(int argc, char **argv)
     fprintf(stderr, "catex kmc: out of memory\n");
     goto done;
   }
-  if (catex_farm_cli_parse(MPI_COMM_WORLD, "kmc", yaml.s, params, NPARAMS, &job)) goto done;
+  if (catex_farm_cli_parse(MPI_COMM_WORLD, "kmc", yaml.s, params, nparams, &job)) goto done;
   code = catex_farm_cli_run(MPI_COMM_WORLD, "kmc", job, &opt, NULL);
 done:
   catex_job_destroy(job);
