@@ -63,7 +63,14 @@ catex_status out_write_rows(catex_output *o, const odset *d, long n, const long 
     }
   }
   static const double dummy = 0;
-  if (!st && H5Dwrite(d->dset, out_h5type(o, d->type), ms, fs, o->dxpl, n ? buf : (const void *)&dummy) < 0)
+  if (st && ms >= 0) {
+    /* the selection could not be built: still take part in the collective
+     * write, with nothing, or every other rank would wait in it for ever */
+    H5Sselect_none(ms);
+    H5Sselect_none(fs);
+  }
+  if (ms >= 0 && H5Dwrite(d->dset, out_h5type(o, d->type), ms, fs, o->dxpl,
+                          (n && !st) ? buf : (const void *)&dummy) < 0)
     st = CATEX_ERR_IO;
   if (ms >= 0) H5Sclose(ms);
   H5Sclose(fs);
@@ -200,7 +207,8 @@ catex_status catex_output_flush(catex_output *o, long *flushed, catex_error *err
     catex_status s = write_dset(o, &o->dsets[i], err);
     if (s && !st) st = s;
   }
-  if (!st && H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) st = catex_error_set(err, CATEX_ERR_IO, "H5Fflush failed");
+  /* H5Fflush is collective: call it even after a local failure */
+  if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0 && !st) st = catex_error_set(err, CATEX_ERR_IO, "H5Fflush failed");
   if ((st = out_agree(o, st, err))) return catex_error_prefix(err, st, "flush (results)");
 
   /* Phase B: status bytes, only once every rank's data are in the file. */
@@ -209,7 +217,8 @@ catex_status catex_output_flush(catex_output *o, long *flushed, catex_error *err
     catex_status s = write_dset(o, &o->dsets[i], err);
     if (s && !st) st = s;
   }
-  if (!st && H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) st = catex_error_set(err, CATEX_ERR_IO, "H5Fflush failed");
+  /* H5Fflush is collective: call it even after a local failure */
+  if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0 && !st) st = catex_error_set(err, CATEX_ERR_IO, "H5Fflush failed");
   if ((st = out_agree(o, st, err))) return catex_error_prefix(err, st, "flush (status)");
 
   long mine = o->npending, total = mine;

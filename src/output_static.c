@@ -81,10 +81,9 @@ static catex_status write_task_columns(catex_output *o, hid_t loc, long first, l
   double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
   long long *l = malloc((size_t)(n > 0 ? n : 1) * sizeof *l);
   int *in = malloc((size_t)(n > 0 ? n : 1) * sizeof *in);
-  if (!v || !l || !in) {
-    st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
-    goto done;
-  }
+  if (!v || !l || !in) st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
+  /* the writes below are collective: every rank skips them, or none does */
+  if ((st = out_agree(o, st, err))) goto done;
   const catex_study *s0 = all ? NULL : catex_job_study(job, catex_job_task(job, first)->study);
   for (int p = 0; p < CATEX_NUM_PARAMS; p++) {
     if (s0 && !catex_param_applies(s0->kind, (catex_param)p)) continue;
@@ -128,14 +127,15 @@ static catex_status write_lattice(catex_output *o, hid_t loc, const catex_study 
     goto done;
   }
   catex_lattice_spec spec = {s->lattice, side, shell, 1.0};
-  if ((st = catex_lattice_create(&spec, &lat, err))) goto done; /* every rank: the shapes must agree */
-  int n = catex_lattice_num_sites(lat), dim = catex_lattice_dim(lat);
-  b8 = malloc((size_t)n);
-  s8 = malloc((size_t)n);
-  if (!b8 || !s8) {
-    st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
-    goto done;
+  st = catex_lattice_create(&spec, &lat, err); /* every rank: the shapes must agree */
+  if (!st) {
+    b8 = malloc((size_t)catex_lattice_num_sites(lat));
+    s8 = malloc((size_t)catex_lattice_num_sites(lat));
+    if (!b8 || !s8) st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
   }
+  /* the writes below are collective: every rank skips them, or none does */
+  if ((st = out_agree(o, st, err))) goto done;
+  int n = catex_lattice_num_sites(lat), dim = catex_lattice_dim(lat);
   for (int i = 0; i < n; i++) {
     b8[i] = (signed char)catex_lattice_boundary(lat)[i];
     s8[i] = (signed char)catex_lattice_shell(lat)[i];
