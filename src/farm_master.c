@@ -80,7 +80,13 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
                                   opt->progress_seconds, &prog, err)))
     MPI_Abort(f->comm, 1);
 
-  for (int round = 0; round < opt->prefetch && !st; round++)
+  /* Longest first: one task to every worker, then rank 0 reserves the next
+   * for itself, and only then are the workers' queues topped up to
+   * `prefetch` with what follows. Topping up first would queue the longest
+   * tasks behind each other on the workers and could leave rank 0 idle. */
+  for (int w = 1; w < f->size && !st; w++) st = hand_out(f, &m, w, err);
+  long reserved = works && m.next < f->npending ? f->order[m.next++] : -1;
+  for (int round = 1; round < opt->prefetch && !st; round++)
     for (int w = 1; w < f->size && !st; w++) st = hand_out(f, &m, w, err);
   double last_flush = MPI_Wtime();
   long flushed_complete = 0;
@@ -103,9 +109,11 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
       last_flush = MPI_Wtime();
       if (st) break;
     }
-    if (works && m.next < f->npending) {
+    if (works && (reserved >= 0 || m.next < f->npending)) {
       catex_task_status ts;
-      if ((st = farm_run_local(f, f->order[m.next++], &ts, &f->task_seconds, err))) {
+      long id = reserved >= 0 ? reserved : f->order[m.next++];
+      reserved = -1;
+      if ((st = farm_run_local(f, id, &ts, &f->task_seconds, err))) {
         fprintf(stderr, "%s: %s\n", opt->label, err ? err->message : "task bookkeeping failed");
         MPI_Abort(f->comm, 1);
       }
