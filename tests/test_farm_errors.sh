@@ -58,6 +58,11 @@ expect_fail "run: bad number" "--progress-seconds: 'abc'" "$CATEX_EXE" run "$job
 expect_fail "run: no job" "no job file" "$CATEX_EXE" run
 expect_fail "kmc: bad integer" "--side: 'x'" "$CATEX_EXE" kmc --side x --kT 1 --t-max 1 -o k.h5
 expect_fail "kmc: impossible side" "--side" "$CATEX_EXE" kmc --side 1 --kT 1 --t-max 1 -o k.h5
+rc=0; "$CATEX_EXE" kmc --side 1 --kT 1 --t-max 1 -o k.h5 2> /dev/null || rc=$?
+[[ $rc == 2 ]] || { echo "FAIL: an impossible option value exits $rc, not 2 (usage)"; fail=1; }
+# -oFILE is catex's output option, not a PETSc option
+"$CATEX_EXE" kmc --side 3 --kT 1 --t-max 1 -oattached.h5 > /dev/null 2>&1 && [[ -e attached.h5 ]] ||
+  { echo "FAIL: -oFILE was not taken as the output file"; fail=1; }
 expect_fail "kmc: negative kT" "--kT" "$CATEX_EXE" kmc --side 4 --kT -1 --t-max 1 -o k.h5
 expect_fail "kmc: bad snapshots" "--snapshots: '1,,2'" "$CATEX_EXE" kmc --side 4 --kT 1 --t-max 1 --snapshots 1,,2 -o k.h5
 expect_fail "kmc: missing option" "--t-max is required" "$CATEX_EXE" kmc --side 4 --kT 1 -o k.h5

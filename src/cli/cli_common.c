@@ -8,9 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A single dash and a name of two or more characters, except catex's own
+ * attached short option -oFILE (PETSc's -options_* stay PETSc's). */
 static int is_petsc_option(const char *a)
 {
-  return a[0] == '-' && isalpha((unsigned char)a[1]) && a[2] != '\0';
+  if (a[0] != '-' || !isalpha((unsigned char)a[1]) || a[2] == '\0') return 0;
+  return a[1] != 'o' || strncmp(a, "-options_", 9) == 0;
 }
 
 int catex_cli_strip_petsc_args(int argc, char **argv)

@@ -103,7 +103,10 @@ int catex_cmd_equilibrium(int argc, char **argv)
     fprintf(stderr, "catex equilibrium: out of memory\n");
     goto done;
   }
-  if (catex_farm_cli_parse(MPI_COMM_WORLD, "equilibrium", yaml.s, all, nall, &job)) goto done;
+  if (catex_farm_cli_parse(MPI_COMM_WORLD, "equilibrium", yaml.s, all, nall, &job)) {
+    code = CATEX_EXIT_USAGE; /* a bad option value, like any other usage error */
+    goto done;
+  }
   code = catex_farm_cli_run(MPI_COMM_WORLD, "equilibrium", job, &opt, NULL);
 done:
   catex_job_destroy(job);

@@ -97,7 +97,10 @@ int catex_cmd_kmc(int argc, char **argv)
     fprintf(stderr, "catex kmc: out of memory\n");
     goto done;
   }
-  if (catex_farm_cli_parse(MPI_COMM_WORLD, "kmc", yaml.s, params, nparams, &job)) goto done;
+  if (catex_farm_cli_parse(MPI_COMM_WORLD, "kmc", yaml.s, params, nparams, &job)) {
+    code = CATEX_EXIT_USAGE; /* a bad option value, like any other usage error */
+    goto done;
+  }
   code = catex_farm_cli_run(MPI_COMM_WORLD, "kmc", job, &opt, NULL);
 done:
   catex_job_destroy(job);

@@ -30,7 +30,8 @@ static void usage(FILE *out)
   for (int i = 0; i < num_commands; i++) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
   fprintf(out,
           "\n'catex <command> --help' describes a command. Options of the form -name value\n"
-          "(one dash) are PETSc options, e.g. -potential_ksp_type cg.\n"
+          "(one dash) are PETSc options, e.g. -potential_ksp_type cg; as with PETSc itself,\n"
+          "one that takes no value (-log_view) must not be followed by a file name: put it last.\n"
           "catex %s\n",
           CATEX_VERSION);
 }
