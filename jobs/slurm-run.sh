@@ -15,6 +15,8 @@
 #   CATEX_OUTPUT  output file                (default: the script's)
 #   CATEX_LAUNCH  MPI launcher               (default: srun; e.g. "srun --mpi=pmix", "mpirun")
 #   CATEX_ARGS    extra `catex run` options  (e.g. "--checkpoint-minutes 5")
+#   CATEX_MAX_RESTARTS  self-requeues allowed  (default 20): a task longer than
+#                 the time limit would otherwise requeue for ever
 set -euo pipefail
 dir=${CATEX_DIR:-${SLURM_SUBMIT_DIR:-$PWD}}
 job=${CATEX_JOB:-$dir/$1}
@@ -28,7 +30,18 @@ if [[ ! -f "$job" || ! -x "$exe" ]]; then
   exit 2
 fi
 
-trap 'echo "catex: time limit near, requeueing job ${SLURM_JOB_ID:-?}"; scontrol requeue "${SLURM_JOB_ID:-}"' USR1
+requeue() {
+  local n=${SLURM_RESTART_COUNT:-0} max=${CATEX_MAX_RESTARTS:-20}
+  if (( n >= max )); then
+    echo "catex: time limit near; not requeueing (restart $n of at most $max): resubmit to continue"
+  else
+    echo "catex: time limit near, requeueing job ${SLURM_JOB_ID:-?} (restart $((n + 1)) of at most $max)"
+    scontrol requeue "${SLURM_JOB_ID:-}" || echo "catex: scontrol requeue failed: resubmit to continue"
+  fi
+}
+trap requeue USR1
+# harmless for ordinary users; lets mpirun work in root containers
+source "$dir/tools/mpi-env.sh"
 
 mkdir -p "$(dirname "$out")"
 echo "catex: job ${SLURM_JOB_ID:-(none)} start $(date -Is) restart count ${SLURM_RESTART_COUNT:-0} on ${SLURM_JOB_NODELIST:-$(hostname)}"
@@ -38,8 +51,16 @@ if [[ -e "$out" ]]; then
   echo "catex: $out exists: continuing it (--resume)"
 fi
 rc=0
-# in the background, so that the USR1 trap runs at once rather than after the run
-"${launch[@]}" "$exe" run "$job" -o "$out" "${resume[@]}" --progress-seconds 60 "${extra[@]}" &
-wait $! || rc=$?
+# In the background, so that the USR1 trap runs at once rather than after the
+# run; a wait interrupted by the signal is resumed until the run really ends.
+# (${a[@]+"${a[@]}"}: empty arrays under set -u on bash < 4.4.)
+"${launch[@]}" "$exe" run "$job" -o "$out" ${resume[@]+"${resume[@]}"} --progress-seconds 60 \
+  ${extra[@]+"${extra[@]}"} &
+pid=$!
+while :; do
+  rc=0
+  wait "$pid" || rc=$?
+  kill -0 "$pid" 2> /dev/null || break
+done
 echo "catex: job ${SLURM_JOB_ID:-(none)} end $(date -Is) exit $rc"
 exit "$rc"
