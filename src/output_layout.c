@@ -32,7 +32,7 @@ static const ofield_info task_fields[] = {
 };
 
 static const ofield_info kmc_fields[] = {
-    {OF_K_TIME, "time", OT_F64, SH_NS, NAN, "1/k_diff0", "observation times (log-spaced 1e-2 .. t_max)"},
+    {OF_K_TIME, "time", OT_F64, SH_NS, NAN, "1/k_diff0", "observation times (log-spaced t_min .. t_max)"},
     {OF_K_C, "c", OT_F64, SH_NS, NAN, "", "composition c = (sum sigma / N + 1) / 2"},
     {OF_K_F, "f", OT_F64, SH_NS5, NAN, "", "phase fractions over the full-ring sites"},
     {OF_K_DA, "dA_rms", OT_F64, SH_NS, NAN, "a^2", "RMS local area deviation (2D; NaN where not computed)"},

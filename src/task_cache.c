@@ -55,12 +55,14 @@ void task_cache_stats(const task_cache *c, long *solves, long *hits)
   if (hits) *hits = c->hits;
 }
 
+/* K_shell only acts on shell-shell bonds: without a shell it changes
+ * nothing, and a scan of it must not solve V again for every value. */
 static int same(const entry *e, const task_cache_key *k)
 {
   const char *a = e->petsc_options ? e->petsc_options : "", *b = k->petsc_options ? k->petsc_options : "";
   return e->spec.kind == k->spec.kind && e->spec.side == k->spec.side &&
-         e->spec.shell_layers == k->spec.shell_layers && e->spec.kshell == k->spec.kshell && e->nnn == k->nnn &&
-         strcmp(a, b) == 0;
+         e->spec.shell_layers == k->spec.shell_layers &&
+         (k->spec.shell_layers == 0 || e->spec.kshell == k->spec.kshell) && e->nnn == k->nnn && strcmp(a, b) == 0;
 }
 
 /* Drops least recently used entries other than keep until under the cap. */

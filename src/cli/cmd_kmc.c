@@ -50,7 +50,7 @@ void catex_cmd_kmc_usage(FILE *out)
           "run:\n"
           "      --t-max T                   end time, units of 1/k_diff0              [required]\n"
           "      --samples n                 log-spaced grid points t_min .. t_max (default 100)\n"
-          "      --t-min T                   first grid time (default 1e-2)\n"
+          "      --t-min T                   first grid time (default 1e-2, or t_max/100 if smaller)\n"
           "      --snapshots t1,t2,...       times at which sigma is stored\n"
           "      --c-stop c                  stop when the composition c <= c\n"
           "      --max-events n              event budget per trajectory\n"
