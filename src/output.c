@@ -143,6 +143,16 @@ static catex_status check_job(catex_output *o, catex_error *err)
   if (version != CATEX_OUTPUT_FORMAT_VERSION)
     return catex_error_set(err, CATEX_ERR_IO, "format_version %ld, this catex writes %d", version,
                            CATEX_OUTPUT_FORMAT_VERSION);
+  /* Tasks redone by another version need not match the ones already in the
+   * file bit for bit, and one file must not mix them. */
+  char *written_by = NULL;
+  if ((st = out_attr_read_string(o->file, "catex_version", &written_by, err))) return st;
+  int same_version = strcmp(written_by, CATEX_VERSION) == 0;
+  if (!same_version)
+    catex_error_set(err, CATEX_ERR_IO, "it was written by catex %s, this is catex %s; finish it with that version",
+                    written_by, CATEX_VERSION);
+  free(written_by);
+  if (!same_version) return CATEX_ERR_IO;
   if (H5Lexists(o->file, "job", H5P_DEFAULT) <= 0 || (jg = H5Gopen2(o->file, "job", H5P_DEFAULT)) < 0)
     return catex_error_set(err, CATEX_ERR_IO, "group /job is missing");
   if (!(st = out_attr_read_long(jg, "ntasks", &ntasks, err)) && !(st = out_attr_read_string(jg, "text", &text, err))) {

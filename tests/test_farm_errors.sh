@@ -50,6 +50,12 @@ expect_fail "--resume with --force" "contradict" "$CATEX_EXE" run "$job" -o exis
 cp other.h5 other.copy
 expect_fail "--resume onto another job's file" "different job" mpirun -n 2 "$CATEX_EXE" run "$job" -o other.h5 --resume
 unchanged "--resume onto another job's file" other.h5 other.copy
+# --resume onto a file of the same job written by another catex version
+"$CATEX_EXE" run "$job" -o old.h5 --progress-seconds 0 > /dev/null
+/usr/bin/python3 -c 'import h5py, sys; h5py.File(sys.argv[1], "r+").attrs.modify("catex_version", "0.0.0-old")' old.h5
+cp old.h5 old.copy
+expect_fail "--resume onto another version's file" "catex 0.0.0-old" "$CATEX_EXE" run "$job" -o old.h5 --resume
+unchanged "--resume onto another version's file" old.h5 old.copy
 expect_fail "kmc onto an existing file" "exists" "$CATEX_EXE" kmc --side 4 --kT 1 --t-max 1 -o other.h5
 unchanged "kmc onto an existing file" other.h5 other.copy
 
