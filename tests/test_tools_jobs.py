@@ -16,12 +16,13 @@ usage: test_tools_jobs.py [--job-loader PATH-TO-test_job_files]
 import argparse
 import glob
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
+
+import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("CATEX_SOURCE_DIR", os.path.normpath(os.path.join(HERE, "..")))
@@ -42,47 +43,26 @@ MODEL_EQ_2D = (1, 0, 0.2)
 MODEL_EQ_3D = (1, 0, 1.5)
 
 
-def scalar(text):
-    text = text.strip()
-    if text.startswith("[") and text.endswith("]"):
-        return [scalar(v) for v in text[1:-1].split(",") if v.strip()]
-    if text.startswith("{") and text.endswith("}"):
-        return {k.strip(): scalar(v) for k, v in (item.split(":", 1) for item in text[1:-1].split(","))}
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    return text.strip('"\'')
+def _numbers(node):
+    """YAML 1.2 numbers: PyYAML (YAML 1.1) reads 1e5 as a string, catex's
+    libyaml-based parser reads it as a number."""
+    if isinstance(node, dict):
+        return {k: _numbers(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_numbers(v) for v in node]
+    if isinstance(node, str):
+        for conv in (int, float):
+            try:
+                return conv(node)
+            except ValueError:
+                pass
+    return node
 
 
 def parse(path):
-    """The block-style subset of YAML the figure jobs use (top-level keys,
-    a list of studies with `key: value` lines, flow lists and maps)."""
-    top, studies, cur = {}, [], None
+    """A figure job as Python data (Debian's python3-yaml)."""
     with open(path) as fh:
-        for n, line in enumerate(fh, 1):
-            body = line.split("#", 1)[0].rstrip()
-            if not body.strip():
-                continue
-            m = re.match(r"^(\s*)(- )?([A-Za-z_]\w*):\s*(.*)$", body)
-            if not m:
-                raise AssertionError(f"{path}:{n}: cannot read {line!r}")
-            indent, dash, key, val = len(m.group(1)), m.group(2), m.group(3), m.group(4)
-            if indent == 0 and not dash:
-                top[key] = scalar(val) if val else None
-                cur = None
-                continue
-            if dash:
-                cur = {}
-                studies.append(cur)
-            if cur is None:
-                raise AssertionError(f"{path}:{n}: key {key!r} outside a study")
-            if key in cur:
-                raise AssertionError(f"{path}:{n}: duplicate key {key!r}")
-            cur[key] = scalar(val)
-    top["studies"] = studies
-    return top
+        return _numbers(yaml.safe_load(fh))
 
 
 def jobs(kind):
