@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "output_internal.h"
@@ -96,6 +97,25 @@ static void make_parents(const char *path)
   free(p);
 }
 
+/* Every dataset is allocated (and filled) at creation, so a typo such as a
+ * potential study of 10^5 sites would otherwise fill the disk with NaN
+ * before the first task runs. */
+static catex_status check_space(const char *path, const catex_job *job, catex_error *err)
+{
+  char largest[160] = "";
+  const double need = catex_output_estimate_bytes(job, largest, sizeof largest);
+  char *dir = strdup(path);
+  struct statvfs fs;
+  int known = dir && statvfs(dirname(dir), &fs) == 0;
+  free(dir);
+  if (!known) return CATEX_OK; /* creation itself will report an unusable directory */
+  const double avail = (double)fs.f_bavail * (double)fs.f_frsize;
+  if (need <= avail) return CATEX_OK;
+  return catex_error_set(err, CATEX_ERR_IO,
+                         "the output file needs %.3g GB (largest dataset %s) but its file system has %.3g GB free",
+                         need / 1e9, largest, avail / 1e9);
+}
+
 catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_job *job, catex_output **out,
                                  catex_error *err)
 {
@@ -106,8 +126,17 @@ catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_jo
   char *tmp = malloc(len);
   if (!tmp) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
   snprintf(tmp, len, "%s.creating", path);
-  if (rank == 0) make_parents(path);
-  MPI_Barrier(comm);
+  int code = 0;
+  if (rank == 0) {
+    make_parents(path);
+    code = (int)check_space(path, job, err);
+  }
+  MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+  if (code) {
+    free(tmp);
+    if (rank != 0) catex_error_set(err, (catex_status)code, "rank 0 found no room for the file");
+    return catex_error_prefix(err, (catex_status)code, "%s", path);
+  }
   /* Failures are reported in one line (errno-level detail is in HDF5's own
    * stack, which is long and rarely helps a user). */
   H5E_auto2_t func;
@@ -125,7 +154,7 @@ catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_jo
     free(dcopy);
   }
   if (rank == 0 && st) unlink(tmp);
-  int code = (int)st;
+  code = (int)st;
   MPI_Bcast(&code, 1, MPI_INT, 0, comm);
   if (code && !st) st = catex_error_set(err, (catex_status)code, "rank 0 could not create '%s'", path);
   free(tmp);

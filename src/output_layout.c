@@ -131,8 +131,8 @@ typedef union {
   char s[CATEX_TASK_MESSAGE_LEN];
 } ofill;
 
-static catex_status open_or_create(catex_output *o, hid_t loc, const ofield_info *fi, int study, long nrows,
-                                   long first_task, const catex_study *s, int create, catex_error *err)
+/* The dataset of field fi for nrows tasks of study s (NULL: /tasks). */
+static odset field_shape(const ofield_info *fi, int study, long nrows, long first_task, const catex_study *s)
 {
   odset d;
   memset(&d, 0, sizeof d);
@@ -158,7 +158,13 @@ static catex_status open_or_create(catex_output *o, hid_t loc, const ofield_info
   }
   d.rowlen = 1;
   for (int k = 1; k < d.rank; k++) d.rowlen *= (size_t)d.dims[k];
+  return d;
+}
 
+static catex_status open_or_create(catex_output *o, hid_t loc, const ofield_info *fi, int study, long nrows,
+                                   long first_task, const catex_study *s, int create, catex_error *err)
+{
+  odset d = field_shape(fi, study, nrows, first_task, s);
   catex_status st = CATEX_OK;
   hid_t space = -1, dcpl = -1;
   if (create) {
@@ -222,6 +228,40 @@ static int field_wanted(const catex_study *s, ofield f)
   }
 }
 
+static const ofield_info *study_fields(const catex_study *s, size_t *n)
+{
+  switch (s->kind) {
+  case CATEX_STUDY_KMC: *n = sizeof kmc_fields / sizeof kmc_fields[0]; return kmc_fields;
+  case CATEX_STUDY_EQUILIBRIUM: *n = sizeof eq_fields / sizeof eq_fields[0]; return eq_fields;
+  default: *n = sizeof pot_fields / sizeof pot_fields[0]; return pot_fields;
+  }
+}
+
+double catex_output_estimate_bytes(const catex_job *job, char *largest, size_t nlargest)
+{
+  double total = 0, most = -1;
+  for (size_t i = 0; i < sizeof task_fields / sizeof task_fields[0]; i++) {
+    odset d = field_shape(&task_fields[i], -1, catex_job_num_tasks(job), 0, NULL);
+    total += (double)d.nrows * (double)d.rowlen * (double)out_elsize(d.type);
+  }
+  for (int k = 0; k < catex_job_num_studies(job); k++) {
+    const catex_study *s = catex_job_study(job, k);
+    size_t n;
+    const ofield_info *tab = study_fields(s, &n);
+    for (size_t i = 0; i < n; i++) {
+      if (!field_wanted(s, tab[i].field)) continue;
+      odset d = field_shape(&tab[i], k, s->ntasks, s->first_task, s);
+      double bytes = (double)d.nrows * (double)d.rowlen * (double)out_elsize(d.type);
+      total += bytes;
+      if (bytes > most && largest) {
+        most = bytes;
+        snprintf(largest, nlargest, "/studies/%s/%s", s->name, tab[i].name);
+      }
+    }
+  }
+  return total;
+}
+
 static hid_t group(hid_t loc, const char *name, int create)
 {
   if (!create) return H5Gopen2(loc, name, H5P_DEFAULT);
@@ -268,10 +308,8 @@ catex_status out_layout(catex_output *o, int create, catex_error *err)
       st = catex_error_set(err, CATEX_ERR_IO, "cannot %s group /studies/%s", create ? "create" : "open", s->name);
       goto done;
     }
-    const ofield_info *tab = s->kind == CATEX_STUDY_KMC ? kmc_fields : s->kind == CATEX_STUDY_EQUILIBRIUM ? eq_fields : pot_fields;
-    size_t n = s->kind == CATEX_STUDY_KMC ? sizeof kmc_fields / sizeof kmc_fields[0]
-               : s->kind == CATEX_STUDY_EQUILIBRIUM ? sizeof eq_fields / sizeof eq_fields[0]
-                                                    : sizeof pot_fields / sizeof pot_fields[0];
+    size_t n;
+    const ofield_info *tab = study_fields(s, &n);
     for (size_t i = 0; i < n; i++) {
       if (!field_wanted(s, tab[i].field)) continue;
       if ((st = open_or_create(o, g, &tab[i], k, s->ntasks, s->first_task, s, create, err))) {

@@ -43,10 +43,16 @@
 
 typedef struct catex_output catex_output;
 
+/* Bytes of the file's datasets, all allocated when the file is created
+ * (attributes and lattices are small and not counted); the largest dataset's
+ * path goes to largest (if non-NULL). */
+double catex_output_estimate_bytes(const catex_job *job, char *largest, size_t nlargest);
+
 /* Builds the whole file under "<path>.creating" and renames it to path
  * (replacing an existing file: the caller decides whether that is allowed),
- * then opens it for writing. On error nothing is left at path or at the
- * temporary name. */
+ * then opens it for writing. Refused, before anything is written, if the
+ * file system lacks the space for the pre-allocated datasets. On error
+ * nothing is left at path or at the temporary name. */
 catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_job *job, catex_output **out,
                                  catex_error *err);
 
