@@ -286,3 +286,73 @@ int catex_farm_cli_params_join(const catex_farm_cli_param *own, int nown, catex_
   for (int i = 0; i < nown; i++) out[nmodel + i] = own[i];
   return nmodel + nown;
 }
+
+static int is_nested_line(const char *line, const char *const *nested, int nnested)
+{
+  char prefix[80];
+  for (int i = 0; i < nnested; i++) {
+    snprintf(prefix, sizeof prefix, "    %s: ", nested[i]);
+    if (strncmp(line, prefix, strlen(prefix)) == 0) return 1;
+  }
+  return 0;
+}
+
+int catex_farm_cli_one_study(const char *kind, int argc, char **argv, const catex_farm_cli_param *own, int nown,
+                             const char *nested_key, const char *const *nested, int nnested,
+                             void (*usage)(FILE *out))
+{
+  char label[64];
+  snprintf(label, sizeof label, "catex %s", kind);
+  catex_farm_options opt;
+  catex_farm_options_default(&opt);
+  opt.label = label;
+  catex_strbuf study = {0}, keep = {0}, inner = {0}, yaml = {0};
+  long seed = 1;
+  int help = 0, code = CATEX_EXIT_USAGE;
+  catex_job *job = NULL;
+  catex_farm_cli_param params[CATEX_FARM_CLI_MAX_PARAMS];
+  const int nparams = catex_farm_cli_params_join(own, nown, params, CATEX_FARM_CLI_MAX_PARAMS);
+  if (nparams < 0) {
+    fprintf(stderr, "%s: too many options (internal limit %d)\n", label, CATEX_FARM_CLI_MAX_PARAMS);
+    return CATEX_EXIT_ERROR;
+  }
+  if (catex_farm_cli_options(kind, argc, argv, params, nparams, &study, &opt, &seed, &help)) goto done;
+  if (help) {
+    usage(stdout);
+    code = CATEX_EXIT_OK;
+    goto done;
+  }
+  /* "    key: value" lines of nested keys become "key: value" items of the
+   * flow mapping nested_key: {...}. */
+  for (const char *line = study.s; line && *line;) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+    if (is_nested_line(line, nested, nnested))
+      catex_strbuf_printf(&inner, "%s%.*s", inner.n ? ", " : "", (int)(len - 5), line + 4);
+    else
+      catex_strbuf_printf(&keep, "%.*s", (int)len, line);
+    line += len;
+  }
+  catex_strbuf_printf(&yaml, "# job synthesised by `catex %s`\nname: %s\nseed: %ld\ncheckpoint_minutes: 10\n"
+                             "studies:\n  - name: %s\n    kind: %s\n", kind, kind, seed, kind, kind);
+  if (nested_key) catex_strbuf_printf(&yaml, "    %s: {%s}\n", nested_key, inner.s ? inner.s : "");
+  catex_strbuf_printf(&yaml, "%s%s", keep.s && strstr(keep.s, "    lattice: ") ? "" : "    lattice: hexagon\n",
+                      keep.s ? keep.s : "");
+  code = CATEX_EXIT_ERROR;
+  if (yaml.oom || keep.oom || inner.oom || study.oom) {
+    fprintf(stderr, "%s: out of memory\n", label);
+    goto done;
+  }
+  if (catex_farm_cli_parse(MPI_COMM_WORLD, kind, yaml.s, params, nparams, &job)) {
+    code = CATEX_EXIT_USAGE; /* a bad option value, like any other usage error */
+    goto done;
+  }
+  code = catex_farm_cli_run(MPI_COMM_WORLD, kind, job, &opt, NULL);
+done:
+  catex_job_destroy(job);
+  free(yaml.s);
+  free(study.s);
+  free(keep.s);
+  free(inner.s);
+  return code;
+}

@@ -53,6 +53,16 @@ typedef struct {
 #define CATEX_FARM_CLI_MAX_PARAMS 48
 int catex_farm_cli_params_join(const catex_farm_cli_param *own, int nown, catex_farm_cli_param *out, int cap);
 
+/* The whole of a one-study command (`catex kmc`, `catex equilibrium`):
+ * parses argv (after catex_cli_strip_petsc_args) against the shared lattice/model
+ * options plus own, turns them into a one-study job of the given kind
+ * (study name = kind; keys listed in nested go into `nested_key: {...}`,
+ * e.g. sweeps: {equilibrate, measure}), runs it through the farm like
+ * `catex run` and returns the exit code (CATEX_EXIT_*); --help prints usage. */
+int catex_farm_cli_one_study(const char *kind, int argc, char **argv, const catex_farm_cli_param *own, int nown,
+                             const char *nested_key, const char *const *nested, int nnested,
+                             void (*usage)(FILE *out));
+
 /* Parses synthesised job text on every rank; on error prints (rank 0) the
  * job module's message rewritten as "catex <cmd>: --<option>: <problem>",
  * the option being the param whose key the message names (or --seed). */

@@ -1,10 +1,7 @@
 /* `catex equilibrium`: fixed-shell equilibrium state points from the command
  * line, as a one-study job through the same farm as `catex run` (replicas
  * spread over the ranks; the file has exactly the datasets of a sweep). */
-#include <mpi.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "catex/farm_cli.h"
 #include "cli_common.h"
@@ -68,51 +65,8 @@ void catex_cmd_equilibrium_usage(FILE *out)
 
 int catex_cmd_equilibrium(int argc, char **argv)
 {
-  catex_farm_cli_param all[CATEX_FARM_CLI_MAX_PARAMS];
-  const int nall = catex_farm_cli_params_join(equilibrium_params, NEQUILIBRIUM, all, CATEX_FARM_CLI_MAX_PARAMS);
-  catex_farm_options opt;
-  catex_farm_options_default(&opt);
-  opt.label = "catex equilibrium";
-  catex_strbuf study = {0}, yaml = {0}, keep = {0}, sw = {0};
-  long seed = 1;
-  int help = 0, code = CATEX_EXIT_USAGE;
-  catex_job *job = NULL;
+  static const char *const sweeps[] = {"equilibrate", "measure"};
   argc = catex_cli_strip_petsc_args(argc, argv);
-  if (catex_farm_cli_options("equilibrium", argc, argv, all, nall, &study, &opt, &seed, &help)) goto done;
-  if (help) {
-    catex_cmd_equilibrium_usage(stdout);
-    code = 0;
-    goto done;
-  }
-  /* Move the "    equilibrate: n" / "    measure: n" lines into sweeps. */
-  for (char *line = study.s; line && *line;) {
-    char *end = strchr(line, '\n');
-    size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
-    int is_sweep = strncmp(line, "    equilibrate: ", 17) == 0 || strncmp(line, "    measure: ", 13) == 0;
-    if (is_sweep) catex_strbuf_printf(&sw, "%s%.*s", sw.n ? ", " : "", (int)(len - 5), line + 4);
-    else catex_strbuf_printf(&keep, "%.*s", (int)len, line);
-    line += len;
-  }
-  catex_strbuf_printf(&yaml,
-                      "# job synthesised by `catex equilibrium`\nname: equilibrium\nseed: %ld\ncheckpoint_minutes: 10\n"
-                      "studies:\n  - name: equilibrium\n    kind: equilibrium\n    sweeps: {%s}\n%s%s",
-                      seed, sw.s ? sw.s : "", keep.s && strstr(keep.s, "    lattice: ") ? "" : "    lattice: hexagon\n",
-                      keep.s ? keep.s : "");
-  code = CATEX_EXIT_ERROR;
-  if (yaml.oom || keep.oom || sw.oom) {
-    fprintf(stderr, "catex equilibrium: out of memory\n");
-    goto done;
-  }
-  if (catex_farm_cli_parse(MPI_COMM_WORLD, "equilibrium", yaml.s, all, nall, &job)) {
-    code = CATEX_EXIT_USAGE; /* a bad option value, like any other usage error */
-    goto done;
-  }
-  code = catex_farm_cli_run(MPI_COMM_WORLD, "equilibrium", job, &opt, NULL);
-done:
-  catex_job_destroy(job);
-  free(yaml.s);
-  free(study.s);
-  free(keep.s);
-  free(sw.s);
-  return code;
+  return catex_farm_cli_one_study("equilibrium", argc, argv, equilibrium_params, NEQUILIBRIUM, "sweeps", sweeps, 2,
+                                  catex_cmd_equilibrium_usage);
 }

@@ -2,10 +2,7 @@
  * one-study job text that runs through the same farm as `catex run`, so the
  * file has exactly the datasets of a sweep, and `mpirun -n 4 catex kmc
  * --trajectories 100 ...` spreads the trajectories over the ranks. */
-#include <mpi.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "catex/farm_cli.h"
 #include "cli_common.h"
@@ -71,40 +68,6 @@ void catex_cmd_kmc_usage(FILE *out)
 
 int catex_cmd_kmc(int argc, char **argv)
 {
-  catex_farm_options opt;
-  catex_farm_options_default(&opt);
-  opt.label = "catex kmc";
-  catex_strbuf study = {0}, yaml = {0};
-  long seed = 1;
-  int help = 0, code = CATEX_EXIT_USAGE;
-  catex_job *job = NULL;
-  catex_farm_cli_param params[CATEX_FARM_CLI_MAX_PARAMS];
-  const int nparams = catex_farm_cli_params_join(kmc_params, NKMC, params, CATEX_FARM_CLI_MAX_PARAMS);
   argc = catex_cli_strip_petsc_args(argc, argv);
-  if (catex_farm_cli_options("kmc", argc, argv, params, nparams, &study, &opt, &seed, &help)) goto done;
-  if (help) {
-    catex_cmd_kmc_usage(stdout);
-    code = 0;
-    goto done;
-  }
-  catex_strbuf_printf(&yaml,
-                      "# job synthesised by `catex kmc`\nname: kmc\nseed: %ld\ncheckpoint_minutes: 10\nstudies:\n"
-                      "  - name: kmc\n    kind: kmc\n%s%s",
-                      seed, study.s && strstr(study.s, "    lattice: ") ? "" : "    lattice: hexagon\n",
-                      study.s ? study.s : "");
-  code = CATEX_EXIT_ERROR;
-  if (yaml.oom) {
-    fprintf(stderr, "catex kmc: out of memory\n");
-    goto done;
-  }
-  if (catex_farm_cli_parse(MPI_COMM_WORLD, "kmc", yaml.s, params, nparams, &job)) {
-    code = CATEX_EXIT_USAGE; /* a bad option value, like any other usage error */
-    goto done;
-  }
-  code = catex_farm_cli_run(MPI_COMM_WORLD, "kmc", job, &opt, NULL);
-done:
-  catex_job_destroy(job);
-  free(yaml.s);
-  free(study.s);
-  return code;
+  return catex_farm_cli_one_study("kmc", argc, argv, kmc_params, NKMC, NULL, NULL, 0, catex_cmd_kmc_usage);
 }
