@@ -7,17 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-long jnum_sites(catex_lattice_kind kind, long side, long shell_layers)
-{
-  long s = kind == CATEX_LATTICE_HEXAGON ? side + shell_layers : side + 2 * shell_layers;
-  return kind == CATEX_LATTICE_HEXAGON ? 3 * s * s - 3 * s + 1 : s * s * s;
-}
-
-long jnum_core_sites(catex_lattice_kind kind, long side) { return jnum_sites(kind, side, 0); }
-
 long catex_task_num_sites(const catex_task *t)
 {
-  return jnum_sites(t->lattice.kind, t->lattice.side, t->lattice.shell_layers);
+  return catex_lattice_spec_num_sites(t->lattice.kind, t->lattice.side, t->lattice.shell_layers);
 }
 
 /* Relative cost for longest-first dispatch; only the order matters. Every
@@ -36,7 +28,7 @@ static double task_cost(const catex_study *s, const catex_task *t)
     return potential + events * n;
   }
   case CATEX_STUDY_EQUILIBRIUM: {
-    double ncore = (double)jnum_core_sites(t->lattice.kind, t->lattice.side);
+    double ncore = (double)catex_lattice_spec_num_sites(t->lattice.kind, t->lattice.side, 0);
     return potential + ncore * (double)(s->equilibrate + s->measure) * n;
   }
   default:

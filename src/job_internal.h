@@ -68,8 +68,5 @@ void jstudy_free(catex_study *study);
 /* Expansion into tasks (job_expand.c). */
 catex_status jexpand(const jctx *c, catex_job *job);
 
-/* Closed-form site counts of a spec (no lattice built). */
-long jnum_sites(catex_lattice_kind kind, long side, long shell_layers);
-long jnum_core_sites(catex_lattice_kind kind, long side);
 
 #endif

@@ -387,7 +387,7 @@ static catex_status check_size(const jctx *c, const jentry *e, const char *path,
 {
   long side = (long)max_of(s->values[CATEX_PARAM_SIDE], s->nvalues[CATEX_PARAM_SIDE]);
   long shell = (long)max_of(s->values[CATEX_PARAM_SHELL_LAYERS], s->nvalues[CATEX_PARAM_SHELL_LAYERS]);
-  long n = jnum_sites(s->lattice, side, shell);
+  long n = catex_lattice_spec_num_sites(s->lattice, side, shell);
   char key[256];
   if (n > (long)CATEX_MAX_SITES) {
     const yaml_node_t *at = e[CATEX_PARAM_SIDE].value;

@@ -23,6 +23,18 @@ static const int hex_dir[6][2] = {{1, 0}, {0, 1}, {-1, 1}, {-1, 0}, {0, -1}, {1,
 long catex_hexagon_num_sites(int s) { return 3L * s * s - 3L * s + 1; }
 long catex_cube_num_sites(int s) { return (long)s * s * s; }
 
+long catex_lattice_spec_total_side(catex_lattice_kind kind, long side, long shell_layers)
+{
+  return kind == CATEX_LATTICE_HEXAGON ? side + shell_layers : side + 2 * shell_layers;
+}
+
+long catex_lattice_spec_num_sites(catex_lattice_kind kind, long side, long shell_layers)
+{
+  long total = catex_lattice_spec_total_side(kind, side, shell_layers);
+  if (total > 100000) return CATEX_MAX_SITES + 1L; /* beyond the limit in any dimension */
+  return kind == CATEX_LATTICE_HEXAGON ? catex_hexagon_num_sites((int)total) : catex_cube_num_sites((int)total);
+}
+
 static int iabs(int a) { return a < 0 ? -a : a; }
 static int imax(int a, int b) { return a > b ? a : b; }
 static int imin(int a, int b) { return a < b ? a : b; }
@@ -51,11 +63,7 @@ static catex_status validate(const catex_lattice_spec *spec, catex_error *err)
     return catex_error_set(err, CATEX_ERR_ARG, "shell_layers = %d is negative", spec->shell_layers);
   if (!isfinite(spec->kshell) || !(spec->kshell > 0))
     return catex_error_set(err, CATEX_ERR_ARG, "K_shell = %g is invalid (must be finite and > 0)", spec->kshell);
-  long total = spec->kind == CATEX_LATTICE_HEXAGON ? (long)spec->side + spec->shell_layers
-                                                   : (long)spec->side + 2L * spec->shell_layers;
-  long n = total > 100000 ? CATEX_MAX_SITES + 1
-           : spec->kind == CATEX_LATTICE_HEXAGON ? catex_hexagon_num_sites((int)total)
-                                                 : catex_cube_num_sites((int)total);
+  long n = catex_lattice_spec_num_sites(spec->kind, spec->side, spec->shell_layers);
   if (n > CATEX_MAX_SITES)
     return catex_error_set(err, CATEX_ERR_ARG,
                            "core %s = %d with %d shell layers gives %ld sites (limit %d)", what,
@@ -196,8 +204,8 @@ catex_status catex_lattice_create(const catex_lattice_spec *spec, catex_lattice 
   lat->spec = *spec;
   int hex = spec->kind == CATEX_LATTICE_HEXAGON;
   lat->dim = hex ? 2 : 3;
-  lat->total_side = hex ? spec->side + spec->shell_layers : spec->side + 2 * spec->shell_layers;
-  lat->n = (int)(hex ? catex_hexagon_num_sites(lat->total_side) : catex_cube_num_sites(lat->total_side));
+  lat->total_side = (int)catex_lattice_spec_total_side(spec->kind, spec->side, spec->shell_layers);
+  lat->n = (int)catex_lattice_spec_num_sites(spec->kind, spec->side, spec->shell_layers);
   lat->max_bonds = hex ? 6 : 18;
   const size_t n = (size_t)lat->n;
   lat->pos = malloc(sizeof(double) * n * (size_t)lat->dim);

@@ -77,4 +77,10 @@ const int *catex_lattice_ring(const catex_lattice *lat, int i);
 long catex_hexagon_num_sites(int total_side);
 long catex_cube_num_sites(int total_side);
 
+/* Total side (core + shell) and number of sites of a spec without building
+ * it; sizes far beyond CATEX_MAX_SITES count as CATEX_MAX_SITES + 1, so the
+ * arithmetic cannot overflow whatever side a job file asks for. */
+long catex_lattice_spec_total_side(catex_lattice_kind kind, long side, long shell_layers);
+long catex_lattice_spec_num_sites(catex_lattice_kind kind, long side, long shell_layers);
+
 #endif
