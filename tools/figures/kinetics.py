@@ -25,6 +25,16 @@ def _groups(study):
     return names, study.groupby(*names) if names else [((), study)]
 
 
+def _panels(studies):
+    """[(label, group)]: one panel per state point of every study."""
+    panels = []
+    for s in studies:
+        names, groups = _groups(s)
+        for key, g in groups:
+            panels.append((s.name + (f" ({cm.key_label(names, key)})" if names else ""), g))
+    return panels
+
+
 def composition_curves(studies, fill=True):
     """[(label, t, mean c, sem c, n)] for every state point of every study."""
     out = []
@@ -146,11 +156,7 @@ def draw_phases(ax, study, phases, fill=True, max_traj=100, xscale="linear"):
 def cmd_phases(args):
     with cr.open(args.file) as f:
         studies = cm.select_studies(f, args, ["kmc"], need="f")
-        panels = []
-        for s in studies:
-            names, groups = _groups(s)
-            for key, g in groups:
-                panels.append((s.name + (f" ({cm.key_label(names, key)})" if names else ""), g))
+        panels = _panels(studies)
         fig, axes = cm.grid(len(panels), ncols=min(2, len(panels)), panel=(5.0, 3.8))
         for ax, (label, g) in zip(axes, panels):
             phases = args.phases.split(",") if args.phases else cm.default_phases(g.lattice)
@@ -172,11 +178,7 @@ def cmd_phases(args):
 def cmd_area_time(args):
     with cr.open(args.file) as f:
         studies = cm.select_studies(f, args, ["kmc"], need="dA_rms")
-        panels = []
-        for s in studies:
-            names, groups = _groups(s)
-            for key, g in groups:
-                panels.append((s.name + (f" ({cm.key_label(names, key)})" if names else ""), g))
+        panels = _panels(studies)
         fig, axes = cm.grid(len(panels), ncols=min(2, len(panels)), panel=(5.0, 3.6))
         for ax, (label, g) in zip(axes, panels):
             t = g.time()
