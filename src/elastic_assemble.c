@@ -150,12 +150,7 @@ catex_status catex_elastic_rigid_modes(const double *pos, int n, int dim, double
   for (int pass = 0; pass < 2; pass++)
     for (int c = 0; c < m; c++) {
       double *v = q + (size_t)c * ndof;
-      for (int p = 0; p < c; p++) {
-        const double *w = q + (size_t)p * ndof;
-        double dot = 0;
-        for (size_t r = 0; r < ndof; r++) dot += v[r] * w[r];
-        for (size_t r = 0; r < ndof; r++) v[r] -= dot * w[r];
-      }
+      catex_elastic_project_out(q, c, (int)ndof, 1, v); /* against the columns already orthonormal */
       double norm = 0;
       for (size_t r = 0; r < ndof; r++) norm += v[r] * v[r];
       norm = sqrt(norm);

@@ -70,4 +70,8 @@ void catex_elastic_symmetry_free(catex_elastic_symmetry *sym);
 catex_status catex_elastic_solve_columns(const catex_elastic *el, const int *cols, int ncols, double *X,
                                          catex_potential_info *info, catex_error *err);
 
+/* X -= Q Q^T X for ncols columns of length ndof: removes the components
+ * along the m orthonormal columns of Q (rigid modes, or Gram-Schmidt). */
+void catex_elastic_project_out(const double *Q, int m, int ndof, int ncols, double *X);
+
 #endif

@@ -77,8 +77,7 @@ done:
   return st;
 }
 
-/* X -= Q Q^T X: removes the rigid-mode components (Q orthonormal). */
-static void project_out(const double *Q, int m, int ndof, int ncols, double *X)
+void catex_elastic_project_out(const double *Q, int m, int ndof, int ncols, double *X)
 {
   for (int c = 0; c < ncols; c++) {
     double *x = X + (size_t)c * ndof;
@@ -235,7 +234,7 @@ catex_status catex_elastic_solve_columns(const catex_elastic *el, const int *col
     }
   }
   describe_solver(ksp, info);
-  project_out(el->rigid_modes, el->nrigid, ndof, ncols, X);
+  catex_elastic_project_out(el->rigid_modes, el->nrigid, ndof, ncols, X);
   double res = 0;
   st = relative_residual(el->D, el->C, colpos, ndof, ncols, X, &res, err);
   if (st) goto done;
