@@ -1,4 +1,4 @@
-# Tests of the elastic module (src/elastic*.c) and `catex potential`.
+# Tests of the elastic module (src/elastic/) and `catex potential`.
 #
 # The dense reference calls LAPACK (dsyev) through PETSc's <petscblaslapack.h>;
 # it is the LAPACK PETSc itself links, but PETSc's pkg-config file does not

@@ -1,7 +1,7 @@
-/* MODEL.md's invariants of the pair potential on several sizes, 2D and 3D,
+/* docs/model.md's invariants of the pair potential on several sizes, 2D and 3D,
  * both NNN conventions, K_shell in {1, 17, 100}: V_eff symmetric, V_eff 1 = 0,
  * V_eff positive semi-definite (LAPACK), and the raw V 1 = 0 exactly where
- * MODEL.md says (2D, 3D geometric) and not with the paper's unit 3D NNN. */
+ * docs/model.md says (2D, 3D geometric) and not with the paper's unit 3D NNN. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -37,7 +37,7 @@ static void check_case(catex_check *t, catex_lattice_kind kind, int side, int sh
     if (kind == CATEX_LATTICE_HEXAGON || nnn == CATEX_NNN_GEOMETRIC)
       CHECK(t, info.max_row_sum_raw <= 1e-9, "%s: raw |V 1| = %g, want 0", what, info.max_row_sum_raw);
     else
-      CHECK(t, info.max_row_sum_raw > 0.1, "%s: raw |V 1| = %g, MODEL.md says it is not ~0", what,
+      CHECK(t, info.max_row_sum_raw > 0.1, "%s: raw |V 1| = %g, docs/model.md says it is not ~0", what,
             info.max_row_sum_raw);
     CHECK(t, info.residual <= 1e-10, "%s: relative residual %g", what, info.residual);
     if (n <= 400) {

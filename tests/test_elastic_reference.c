@@ -1,6 +1,6 @@
 /* The module's V_eff and displacement response against an independent dense
  * reference: D, C, S built here from the bond list, D^+ from LAPACK's
- * eigen-decomposition with the rigid modes dropped. Also MODEL.md's row-sum
+ * eigen-decomposition with the rigid modes dropped. Also docs/model.md's row-sum
  * facts about the raw V (before projection). */
 #include <math.h>
 #include <stdlib.h>
@@ -29,12 +29,12 @@ static void compare(catex_check *t, catex_lattice_kind kind, int side, int shell
   CHECK(t, ok, "%s %d+%d K %g %s: %s", name, side, shell, k, conv, err.message);
   if (ok) {
     const double raw = tu_max_row_sum(Vref, n);
-    /* MODEL.md: V 1 = 0 before projection in 2D and with geometric NNN;
+    /* docs/model.md: V 1 = 0 before projection in 2D and with geometric NNN;
      * not with the paper's unit NNN mismatch in 3D. */
     if (kind == CATEX_LATTICE_HEXAGON || nnn == CATEX_NNN_GEOMETRIC)
       CHECK(t, raw <= 1e-9, "%s %d+%d %s: reference |V 1| = %g, want 0", name, side, shell, conv, raw);
     else
-      CHECK(t, raw > 0.1, "%s %d+%d unit NNN: reference |V 1| = %g, MODEL.md says it is not 0", name, side,
+      CHECK(t, raw > 0.1, "%s %d+%d unit NNN: reference |V 1| = %g, docs/model.md says it is not 0", name, side,
             shell, raw);
     CHECK_CLOSE(t, info.max_row_sum_raw, raw, 1e-9 * (1 + raw), "module's raw |V 1| vs reference");
     tu_project(Vref, n);

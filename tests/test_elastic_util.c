@@ -94,7 +94,7 @@ void tu_dense_operators(const catex_lattice *lat, int scale_nnn, double *D, doub
   for (int e = 0; e < catex_lattice_num_bonds(lat); e++) {
     const catex_bond *b = &bonds[e];
     const double k = b->stiffness, l = scale_nnn ? b->length : 1.0;
-    /* visit the bond from both ends, as MODEL.md's sums over alpha(R) do */
+    /* visit the bond from both ends, as docs/model.md's sums over alpha(R) do */
     for (int end = 0; end < 2; end++) {
       const int R = end ? b->j : b->i, Rp = end ? b->i : b->j;
       double alpha[3];

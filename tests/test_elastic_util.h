@@ -1,6 +1,6 @@
 /* Helpers shared by the elastic tests (tests/test_elastic*.c). The dense
  * reference here is built from the bond list independently of
- * src/elastic*.c, so that comparing against it can catch assembly bugs. */
+ * src/elastic/, so that comparing against it can catch assembly bugs. */
 #ifndef CATEX_TEST_ELASTIC_UTIL_H
 #define CATEX_TEST_ELASTIC_UTIL_H
 

@@ -12,7 +12,7 @@ catex_lattice *km_lattice(catex_lattice_kind kind, int side);
  * displacement response. NULL after printing the error. */
 double *km_potential(const catex_lattice *lat, catex_elastic **el);
 
-/* E(sigma) written out here from MODEL.md, independent of src/energy.c. */
+/* E(sigma) written out here from docs/model.md, independent of src/model/energy.c. */
 double km_energy(const catex_lattice *lat, const double *V, double eps, double J, double dmu,
                  const signed char *sigma);
 

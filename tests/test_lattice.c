@@ -136,7 +136,7 @@ int main(int argc, char **argv)
   int sides[] = {2, 3, 5, 10, 24};
   for (int a = 0; a < 5; a++)
     for (int shell = 0; shell <= 2; shell++) check_hexagon(&t, sides[a], shell);
-  /* MODEL.md's examples */
+  /* docs/model.md's examples */
   catex_lattice *lat = make(CATEX_LATTICE_HEXAGON, 3, 1, 1.0);
   CHECK(&t, lat && catex_lattice_num_sites(lat) == 37, "side 3 + 1 shell layer is N = 37");
   catex_lattice_destroy(lat);

@@ -36,7 +36,7 @@ def check(ok, what):
 def text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
-# name, d, N (closed forms of MODEL.md), bonds, attributes, solver
+# name, d, N (closed forms of docs/model.md), bonds, attributes, solver
 cases = [(sys.argv[1], 2, 37, 9 * 16 - 15 * 4 + 6, {"lattice": "hexagon", "side": 3, "shell_layers": 1, "kshell": 10.0,
           "nnn_mismatch": "unit", "rigid": "pin"}, None),
          (sys.argv[2], 3, 64, 3 * 16 * 3 + 6 * 4 * 9, {"lattice": "cube", "side": 2, "shell_layers": 1, "kshell": 17.0,

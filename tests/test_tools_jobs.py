@@ -6,7 +6,7 @@ usage: test_tools_jobs.py [--job-loader PATH-TO-test_job_files]
 * every quick job has a paper job of the same name and vice versa; every
   paper job states its core-hours and has an sbatch script beside it that
   bash accepts, requeues, and resumes an existing output;
-* the keys are README's, and the model parameters are MODEL.md's parameter
+* the keys are README's, and the model parameters are docs/model.md's parameter
   sets (a mistyped kT would silently make a different figure);
 * with --job-loader (the engine's test_job_files binary, which loads every
   jobs/*.yaml under $CATEX_SOURCE_DIR with the real parser), every figure job
@@ -36,7 +36,7 @@ STUDY_KEYS = {"name", "kind", "lattice", "side", "shell_layers", "kshell", "nnn_
 KMC_ONLY = {"trajectories", "t_max", "t_min", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0"}
 EQ_ONLY = {"composition", "sweeps", "stride", "series", "replicas"}
 
-# MODEL.md parameter sets as (eps, J, kT, dmu); dmu is irrelevant (None) at fixed composition.
+# docs/model.md parameter sets as (eps, J, kT, dmu); dmu is irrelevant (None) at fixed composition.
 MODELS_KMC_2D = {(0, 0, 1, -10), (0, 1, 2, -10), (1, 0, 0.2, -20)}
 MODEL_KMC_3D = (1, 0, 1.5, -200)
 MODEL_EQ_2D = (1, 0, 0.2)
@@ -133,7 +133,7 @@ class FigureJobsTest(unittest.TestCase):
                         self.assertEqual(got[:3], MODEL_EQ_3D, s["name"])
 
     def test_paper_sizes(self):
-        """The paper's ensembles (MODEL.md): 100 trajectories, 1e5 + 1e5 sweeps,
+        """The paper's ensembles (docs/model.md): 100 trajectories, 1e5 + 1e5 sweeps,
         N = 271 / 721 / 1728, the scans of Figs. 4-7."""
         for p in jobs("paper"):
             j = parse(p)

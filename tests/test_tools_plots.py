@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Every catexplot command writes a non-empty image from a small synthetic
 file, fails clearly on bad requests, and the plaquette labels computed by
-the snapshot code follow MODEL.md (checked on patterns with known labels and
+the snapshot code follow docs/model.md (checked on patterns with known labels and
 against a literal per-site transcription of the rule)."""
 
 import contextlib
@@ -143,7 +143,7 @@ def axial(pos):
 
 
 def literal_label(pos, sigma, i):
-    """MODEL.md's table, transcribed site by site with plain loops."""
+    """docs/model.md's table, transcribed site by site with plain loops."""
     nbrs = []
     for ang in range(0, 360, 60):
         target = pos[i] + [np.cos(np.radians(ang)), np.sin(np.radians(ang))]

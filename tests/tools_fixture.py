@@ -38,7 +38,7 @@ KSCAN_REL_NOISE = 0.04   # relative noise of each replica's fU_var
 
 def hexagon(side, shell_layers=0):
     """Positions [N,2], layer, shell, boundary of a hexagon, in the engine's
-    site order (axial row r, then column q; src/lattice.c)."""
+    site order (axial row r, then column q; src/model/lattice.c)."""
     s = side + shell_layers
     pos, layer = [], []
     for r in range(-(s - 1), s):

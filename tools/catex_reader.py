@@ -45,7 +45,7 @@ class CatexError(Exception):
 def n_sites(lattice, side, shell_layers=0):
     """Number of sites of a hexagon / cube with core `side` and a shell.
 
-    MODEL.md: hexagon N = 3 s^2 - 3 s + 1 with s = side + shell_layers;
+    docs/model.md: hexagon N = 3 s^2 - 3 s + 1 with s = side + shell_layers;
     cube N = L^3 with L = side + 2 shell_layers.  With shell_layers = 0
     this is N_core, the size axis of the finite-size-scaling plots.
     """
@@ -346,7 +346,7 @@ class Study:
         return np.unique(self.param(name))
 
     def n_core(self):
-        """N_core for every selected task (sites of the core, MODEL.md)."""
+        """N_core for every selected task (sites of the core, docs/model.md)."""
         return n_sites(self.lattice, self.param("side"))
 
     # -- selection ---------------------------------------------------------

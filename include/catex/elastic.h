@@ -1,4 +1,4 @@
-/* Elastic operator and pair potential of MODEL.md:
+/* Elastic operator and pair potential of docs/model.md:
  *   D (dN x dN), C (dN x N), S (N x N) assembled from the bond list as PETSc
  *   AIJ matrices;  V = 4 S - C^T D^+ C;  V_eff = P V P, P = I - 1 1^T / N.
  * Each object lives on PETSC_COMM_SELF: every worker solves its own lattice.

@@ -1,4 +1,4 @@
-/* The energy of MODEL.md and its from-scratch pieces. The engines keep these
+/* The energy of docs/model.md and its from-scratch pieces. The engines keep these
  * quantities incrementally; the functions here are the reference they are
  * refreshed from and tested against.
  *

@@ -1,4 +1,4 @@
-/* Equilibrium Monte Carlo of fixed-shell nanocrystals, MODEL.md: shell fixed
+/* Equilibrium Monte Carlo of fixed-shell nanocrystals, docs/model.md: shell fixed
  * at B, Kawasaki swaps of two uniformly chosen distinct core sites with
  * Metropolis acceptance; sweep = N_core attempts. Observables over interior
  * core sites, with blocking error bars.

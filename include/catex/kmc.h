@@ -1,5 +1,5 @@
 /* Rejection-free kinetic Monte Carlo (Gillespie / BKL) of ion exchange,
- * MODEL.md "Kinetic Monte Carlo": surface-exchange flips at boundary sites,
+ * docs/model.md "Kinetic Monte Carlo": surface-exchange flips at boundary sites,
  * swaps of unlike bonded pairs (2D: NN; 3D: NN and NNN), rates
  * k0 exp(-beta dE / 2). Starts all-A at t = 0. */
 #ifndef CATEX_KMC_H
@@ -125,7 +125,7 @@ typedef struct {
 long catex_kmc_list_events(const catex_kmc *kmc, catex_kmc_event *ev, long cap);
 
 /* Recomputes the fields (h = V sigma, Ising m) and every rate from scratch
- * with MODEL.md's dE formulas and compares them with the engine's
+ * with docs/model.md's dE formulas and compares them with the engine's
  * incrementally kept values: field_err = max |h_inc - h| / max(1, max |h|)
  * (and any Ising field mismatch), rate_err = max relative error over the
  * rates and the total rate. Either output may be NULL. */

@@ -1,4 +1,4 @@
-/* Lattices of MODEL.md: a 2D hexagon cut from the triangular lattice and a 3D
+/* Lattices of docs/model.md: a 2D hexagon cut from the triangular lattice and a 3D
  * simple-cubic cube with nearest and next-nearest bonds, each optionally
  * wrapped in `shell_layers` layers of shell with bond stiffness K_shell.
  *

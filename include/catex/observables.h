@@ -1,4 +1,4 @@
-/* Observables of MODEL.md shared by the KMC and equilibrium engines:
+/* Observables of docs/model.md shared by the KMC and equilibrium engines:
  * phase labels (2D plaquette rule, 3D U rule), phase fractions over a site
  * set, and the local area deviation (2D). */
 #ifndef CATEX_OBSERVABLES_H

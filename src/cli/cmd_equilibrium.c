@@ -27,7 +27,7 @@ void catex_cmd_equilibrium_usage(FILE *out)
           "usage: [mpirun -n RANKS] catex equilibrium --side N --kT T --equilibrate n --measure n\n"
           "                         -o FILE [options]\n"
           "\n"
-          "Equilibrium Monte Carlo of a fixed-shell nanocrystal (MODEL.md: shell fixed at\n"
+          "Equilibrium Monte Carlo of a fixed-shell nanocrystal (docs/model.md: shell fixed at\n"
           "B, Kawasaki swaps in the core), written like a one-study job (README \"Output\n"
           "file\", group /studies/equilibrium): the options are the study keys of README\n"
           "\"Job files\". Replica k uses SPRNG stream k of --seed.\n"

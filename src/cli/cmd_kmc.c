@@ -29,7 +29,7 @@ void catex_cmd_kmc_usage(FILE *out)
   fprintf(out,
           "usage: [mpirun -n RANKS] catex kmc --side N --kT T --t-max T -o FILE [options]\n"
           "\n"
-          "Runs KMC exchange trajectories (MODEL.md \"Kinetic Monte Carlo\") from the\n"
+          "Runs KMC exchange trajectories (docs/model.md \"Kinetic Monte Carlo\") from the\n"
           "all-A state and writes them like a one-study job (README \"Output file\",\n"
           "group /studies/kmc): the options are the study keys of README \"Job files\".\n"
           "Trajectory k uses SPRNG stream k of --seed.\n"

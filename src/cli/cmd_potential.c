@@ -32,7 +32,7 @@ void catex_cmd_potential_usage(FILE *out)
           "usage: catex potential --lattice hexagon|cube --side N -o FILE [options] [PETSc options]\n"
           "\n"
           "Computes the elastic pair potential V_eff = P (4 S - C^T D^+ C) P of one lattice\n"
-          "(see MODEL.md) and writes it, with the lattice, to an HDF5 file. Runs on one\n"
+          "(see docs/model.md) and writes it, with the lattice, to an HDF5 file. Runs on one\n"
           "rank: do not start it under mpirun with more than one process.\n"
           "\n"
           "options:\n"

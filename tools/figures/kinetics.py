@@ -65,7 +65,7 @@ def _draw_composition(ax, curves, xscale, yscale, legend=True, xmax=None):
     for k, (label, t, m, e, n) in enumerate(curves):
         col = _STUDY_COLORS[k % len(_STUDY_COLORS)]
         if xscale == "linear":
-            # every trajectory starts pure A (c = 1 at t = 0, MODEL.md); the
+            # every trajectory starts pure A (c = 1 at t = 0, docs/model.md); the
             # sample grid starts at t = 1e-2, so draw the known first point
             t, m, e = np.r_[0.0, t], np.r_[1.0, m], np.r_[0.0, e]
         ok = np.isfinite(m) & ((t > 0) if xscale == "log" else (t >= 0))

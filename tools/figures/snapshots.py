@@ -2,7 +2,7 @@
 label (Figs. 1b, 3c), and a 3D cube as a scatter (Fig. 7a).
 
 The labels are recomputed here in numpy from the stored positions, following
-MODEL.md's rule, instead of being read from the file: the engine stores only
+docs/model.md's rule, instead of being read from the file: the engine stores only
 sigma, and an independent implementation doubles as a check of the
 engine's phase fractions (tests compare them on known patterns).
 
@@ -45,14 +45,14 @@ def neighbour_ring(positions):
 
 def bonded_neighbours(positions, cutoff):
     """List of neighbour-index arrays within `cutoff` (3D: sqrt 2 gives the
-    18 NN + NNN bonds of MODEL.md)."""
+    18 NN + NNN bonds of docs/model.md)."""
     tree = cKDTree(np.asarray(positions, dtype=float))
     return [np.array(sorted(set(nb) - {i}), dtype=int)
             for i, nb in enumerate(tree.query_ball_point(positions, cutoff + 1e-6))]
 
 
 def plaquette_labels(positions, sigma, ring=None):
-    """Phase index per site of a 2D configuration (MODEL.md plaquette rule);
+    """Phase index per site of a 2D configuration (docs/model.md plaquette rule);
     -1 for sites without all 6 neighbours."""
     sigma = np.asarray(sigma, dtype=int)
     if ring is None:
@@ -209,7 +209,7 @@ def register(sub):
     p = sub.add_parser("snapshot", help="configurations by species and plaquette label (Figs. 1b, 3c, 7a)",
                        description="Stored configurations of a KMC trajectory: hexagons drawn as lattice "
                                    "cells coloured by species (A blue, B red) and/or by plaquette label "
-                                   "(computed here from positions, MODEL.md); cubes as 3D scatter.  One row "
+                                   "(computed here from positions, docs/model.md); cubes as 3D scatter.  One row "
                                    "per study and colour scheme, one column per snapshot time.")
     cm.add_io_args(p)
     p.add_argument("--task", type=int, default=0,

@@ -1,4 +1,4 @@
-/* Private to the farm (src/farm*.c): state shared by the master and worker
+/* Private to the farm (src/farm/): state shared by the master and worker
  * loops, and the message protocol between them.
  *
  * Messages (on the farm's own duplicate of the communicator):

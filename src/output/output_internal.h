@@ -1,4 +1,4 @@
-/* Private to the output module (src/output*.c): the table of datasets and
+/* Private to the output module (src/output/): the table of datasets and
  * the object layout. */
 #ifndef CATEX_OUTPUT_INTERNAL_H
 #define CATEX_OUTPUT_INTERNAL_H

@@ -5,7 +5,7 @@
  * w_i = exp(-beta J sigma_i m_i) (a table look-up: m takes 2Z+1 values):
  *   exchange at i:  k_ex0 exp(-beta dmu sigma_i / 2) w_i
  *   swap of i, j:   k_diff0 exp(-2 beta J [i, j Ising neighbours]) w_i w_j   (unlike pairs)
- * (MODEL.md's dE with delta_i = -2 sigma_i). As in the dense scheme the
+ * (docs/model.md's dE with delta_i = -2 sigma_i). As in the dense scheme the
  * signed factor ws_i = sigma_i w_i is kept, so a swap rate is
  * C_b max(0, -ws_i ws_j) without branches.
  *

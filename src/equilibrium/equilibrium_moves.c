@@ -1,4 +1,4 @@
-/* The Kawasaki move kernel. Cost model (MODEL.md): a rejected attempt is
+/* The Kawasaki move kernel. Cost model (docs/model.md): a rejected attempt is
  * O(1) — dE from the kept fields h (elastic) and m (Ising); an accepted one
  * is O(N_core) — h += delta_a (V[a,:] - V[b,:]) over the core block, which
  * is all the kernel ever reads (V symmetric, so rows are columns).

@@ -1,6 +1,6 @@
 /* Dense rate scheme (any eps; the elastic pair potential V is dense).
  *
- * Factorisation. With delta_i = -2 sigma_i, MODEL.md's dE gives
+ * Factorisation. With delta_i = -2 sigma_i, docs/model.md's dE gives
  *   exchange at i:  k = k_ex0 exp(-beta eps V_ii - beta dmu sigma_i / 2) w_i
  *   swap of i, j:   k = k_diff0 exp(-beta eps (V_ii + V_jj - 2 V_ij) - 2 beta J [NN]) w_i w_j
  * with the per-site factor w_i = u_i s_i,

@@ -1,4 +1,4 @@
-/* Assembly of D, C, S (MODEL.md, "Elastic operator") from the bond list, and
+/* Assembly of D, C, S (docs/model.md, "Elastic operator") from the bond list, and
  * the rigid-body modes that span the null space of D. */
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Private state of the equilibrium engine, shared by src/equilibrium*.c
+/* Private state of the equilibrium engine, shared by src/equilibrium/
  * only. The move kernel works in "core order" (a = 0..N_core-1, site
  * core[a]) so that the fields, the core spins and the rows of the core-core
  * block of V are all contiguous: shell sites never change, so neither their

@@ -1,5 +1,5 @@
 /* Reference checks of the incremental state: fields and every rate
- * recomputed from scratch with MODEL.md's dE formulas (not the factorised
+ * recomputed from scratch with docs/model.md's dE formulas (not the factorised
  * forms the schemes use), compared with what the engine keeps. */
 #include <math.h>
 #include <stdlib.h>
