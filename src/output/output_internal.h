@@ -19,7 +19,8 @@ typedef enum {
   OF_E_FUVARERR, OF_E_EMEAN, OF_E_EERR, OF_E_EVAR, OF_E_EVARERR,
   OF_E_DA2MEAN, OF_E_DA2ERR, OF_E_TAUFU, OF_E_TAUE, OF_E_ACC,
   OF_E_FUSERIES, OF_E_ESERIES,
-  OF_P_V, OF_P_N                                                /* potential */
+  OF_P_V, OF_P_N,                                               /* potential */
+  OF_K_FINT, OF_E_SNAP, OF_V_SUM                                /* later additions */
 } ofield;
 
 /* One result dataset: nrows rows (the tasks of a study, or all tasks for
