@@ -468,8 +468,8 @@ class Study:
     def time(self):
         """The common observation time grid of a kmc selection.
 
-        Raises if the tasks have different grids (t_max scanned): group by
-        t_max first then."""
+        Raises if the tasks have different grids (t_max scanned, or state
+        points with different automatic t_min): group by state point first."""
         t = np.asarray(self.data("time"), dtype=float)
         if t.shape[0] == 0:
             raise CatexError(f"study {self.name!r}: no tasks selected")
@@ -477,7 +477,7 @@ class Study:
         finite = np.isfinite(t)
         if not np.allclose(t[finite], np.broadcast_to(ref, t.shape)[finite], rtol=1e-6, atol=1e-12):
             raise CatexError(f"study {self.name!r}: tasks have different time grids; "
-                             "select one t_max first (where/groupby)")
+                             "select one state point first (where/groupby)")
         return ref
 
     # -- lattices and snapshots ------------------------------------------------

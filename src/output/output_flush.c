@@ -227,6 +227,10 @@ catex_status catex_output_flush(catex_output *o, long *flushed, catex_error *err
     catex_status s = write_dset(o, &o->dsets[i], err);
     if (s && !st) st = s;
   }
+  {
+    catex_status s = out_write_end_time(o, err); /* collective, raw data only */
+    if (s && !st) st = s;
+  }
   /* H5Fflush is collective: call it even after a local failure */
   if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0 && !st) st = catex_error_set(err, CATEX_ERR_IO, "H5Fflush failed");
   if ((st = out_agree(o, st, err))) return catex_error_prefix(err, st, "flush (status)");

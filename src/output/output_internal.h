@@ -61,6 +61,16 @@ size_t out_elsize(otype t);
  * /tasks parameters, /studies/<name> attributes, parameters and lattices. */
 catex_status out_write_static(catex_output *o, catex_error *err);
 
+/* /provenance (output_provenance.c): attributes and the end_time dataset
+ * at creation; out_write_end_time overwrites end_time (raw data only) at
+ * every flush. Collective. */
+catex_status out_write_provenance(catex_output *o, catex_error *err);
+catex_status out_write_end_time(catex_output *o, catex_error *err);
+
+/* Dimension scales of every dataset with an `axes` attribute
+ * (output_dims.c), at creation. Collective. */
+catex_status out_attach_dimension_scales(catex_output *o, catex_error *err);
+
 /* Attribute helpers (output_attr.c). */
 catex_status out_attr_string(hid_t obj, const char *name, const char *value, catex_error *err);
 catex_status out_attr_strings(hid_t obj, const char *name, const char *const *values, int n, catex_error *err);
