@@ -15,7 +15,11 @@ hexagon, then:
     initial composition (Kawasaki moves conserve it);
   * xarray (Debian's python3-xarray + python3-h5netcdf) opens /tasks and every
     study with named dimensions and coordinate variables;
-  * /provenance carries every attribute, none empty, and end_time.
+  * /provenance carries every attribute, none empty, and end_time;
+  * the area deviation recomputed by tools/figures/area_map.py from the
+    snapshots equals the engine's dA_rms at the same times;
+  * every plot command added for issue 12 (phases --sites, snapshot --view
+    slices, eq-snapshot, area-snapshot, overview) writes a non-empty PNG.
 """
 
 import os
@@ -26,6 +30,10 @@ import unittest
 
 import h5py
 import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOLS = os.path.join(os.environ.get("CATEX_SOURCE_DIR", os.path.join(HERE, "..")), "tools")
+sys.path.insert(0, TOOLS)
 
 EXE = os.environ.get("CATEX_EXE", "")
 SIDE, INTERIOR = 7, 3
@@ -63,6 +71,17 @@ studies:
     kind: potential
     lattice: hexagon
     side: {SIDE}
+  - name: cube
+    kind: kmc
+    lattice: cube
+    side: 4
+    eps: 1
+    dmu: -200
+    kT: 1.5
+    t_max: 10
+    samples: 30
+    snapshots: [1.0e-6, 1.0e-3, 1]
+    trajectories: 2
 """
 
 
@@ -211,6 +230,40 @@ class Issue12(unittest.TestCase):
         pot = xr.open_dataset(self.out, group="studies/pot", engine="h5netcdf")
         self.assertEqual(pot["V"].dims, ("task", "site", "site_2"))
         pot.close()
+
+    def test_area_deviation_recount(self):
+        import catex_reader as cr
+        from figures import area_map
+        with cr.open(self.out) as f:
+            s = f.study("traj")
+            times, sig, lat = s.snapshots(0)
+            G = area_map.displacement_response(lat)
+            dA = s.data("dA_rms")[0]
+            for k in range(0, SAMPLES, 4):
+                rms = area_map.area_deviation(lat, sig[k], G)[1]
+                # the engine updates u incrementally: rounding ~1e-8 (a uniform state gives 6e-9, not 0)
+                self.assertAlmostEqual(rms, dA[k], delta=1e-7, msg=f"sample {k}")
+            self.assertGreater(np.nanmax(dA), 0.01)
+
+    def plot(self, *args):
+        png = os.path.join(self.tmp.name, f"plot{len(os.listdir(self.tmp.name))}.png")
+        r = subprocess.run(["/usr/bin/python3", os.path.join(TOOLS, "catexplot"), *args, "-o", png, "--dpi", "50"],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, f"catexplot {' '.join(args)}: {r.stderr}")
+        self.assertTrue(os.path.exists(png) and os.path.getsize(png) > 2000, f"{args}: no PNG")
+        with open(png, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+    def test_plot_commands(self):
+        self.plot("phases", self.out, "--study", "traj", "--sites", "both", "--logx")
+        self.plot("phases", self.out, "--study", "traj", "--sites", "interior")
+        self.plot("phases", self.out, "--study", "cube", "--inset", "logx")
+        self.plot("snapshot", self.out, "--study", "cube", "--color", "species", "--view", "slices")
+        self.plot("snapshot", self.out, "--study", "cube", "--color", "species")
+        self.plot("eq-snapshot", self.out, "--study", "eq")
+        self.plot("area-snapshot", self.out, "--study", "traj", "--columns", "3")
+        self.plot("composition", self.out, "--study", "traj", "--panels", "--inset", "logx")
+        self.plot("overview", self.out)
 
     def test_provenance(self):
         p = self.f["provenance"]
