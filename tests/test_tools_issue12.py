@@ -265,6 +265,37 @@ class Issue12(unittest.TestCase):
         self.plot("composition", self.out, "--study", "traj", "--panels", "--inset", "logx")
         self.plot("overview", self.out)
 
+    def test_cli_texts_and_codes(self):
+        # a bad job file is a usage error: exit 2 (README "exit status")
+        bad = os.path.join(self.tmp.name, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("name: bad\nseed: 1\nstudies:\n  - kind: kmc\n    lattice: hexagon\n    side: 4\n")
+        r = subprocess.run([EXE, "run", bad, "-o", os.path.join(self.tmp.name, "bad.h5")], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("bad.yaml", r.stderr)
+        r = subprocess.run([EXE, "run", os.path.join(self.tmp.name, "missing.yaml")], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        # catex potential creates parent directories; catexplot info reads its file
+        out = os.path.join(self.tmp.name, "a", "b", "V.h5")
+        r = subprocess.run([EXE, "potential", "--lattice", "hexagon", "--side", "4", "-o", out],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run(["/usr/bin/python3", os.path.join(TOOLS, "catexplot"), "info", out],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("N = 37", r.stdout)
+        # the top-level help says what kmc does
+        r = subprocess.run([EXE, "--help"], capture_output=True, text=True, timeout=60)
+        self.assertNotIn("one KMC exchange trajectory", r.stdout)
+        self.assertIn("trajectories", r.stdout)
+        r = subprocess.run([os.path.join(TOOLS, "make-figures"), "--help"], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0)
+        self.assertNotIn("set -euo", r.stdout)
+        self.assertIn("usage: tools/make-figures", r.stdout)
+
     def test_provenance(self):
         p = self.f["provenance"]
         for key in ("catex_version", "git_commit", "compiler", "compiler_flags", "build_type", "petsc_version",
