@@ -139,6 +139,8 @@ SITE_SETS = {"ring": ("f", "all sites with six neighbours"),
 
 def site_set_label(study, sites):
     text = SITE_SETS[sites][1]
+    if sites == "ring" and study.lattice == "cube":
+        text = "all sites with 18 bonded neighbours"
     if sites == "interior":
         layers = study.group.attrs.get("interior_layers", "?")
         text = text.format(layers=int(layers) if np.isscalar(layers) else layers)

@@ -41,7 +41,7 @@ def state(study, with_n=True):
             n = int(cr.n_sites(study.lattice, side))
             parts.append(f"$N_{{\\rm core}}$={n}" if shell else f"N={n}")
             if shell:
-                parts.append(f"{shell:g} shell layers")
+                parts.append(f"{shell:g} shell layer{'s' if shell != 1 else ''}")
     if eps:
         unit, uname = eps, "\\epsilon"
     elif J:
