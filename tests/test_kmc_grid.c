@@ -2,7 +2,7 @@
  * t_min given, the first grid time comes from the initial rates, so every
  * trajectory is still in (or within one exchange of) the all-A state there:
  * c(t_0) = 1 within 1/N, on average and in each trajectory, in 2D (elastic,
- * surface exchange at t ~ 1e-24) and 3D (dmu = -200, t ~ 1e-60). The old
+ * surface exchange starts at t ~ 1e-24) and 3D (dmu = -200, t ~ 1e-31). The old
  * fixed default 1e-2 gives c(t_0) ~ 0.5 for the same parameters; that is
  * the negative control, run here with t_min = 1e-2 given explicitly. An
  * explicit t_min still overrides the automatic one. */
