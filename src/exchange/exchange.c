@@ -56,6 +56,7 @@ void catex_exchange_destroy(catex_exchange *ex)
   free(ex->samp_E);
   free(ex->samp_f);
   free(ex->scratch);
+  free(ex->Zct);
   free(ex);
 }
 
@@ -139,13 +140,16 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
   ex->samp_fU = malloc(sizeof(double) * ns * nr);
   ex->samp_E = malloc(sizeof(double) * ns * nr * nr);
   ex->samp_f = malloc(sizeof(double) * ns * nr * CATEX_NUM_PHASES);
-  ex->scratch = malloc(sizeof(double) * (size_t)2 * (size_t)(r > nc ? r : nc));
+  ex->scratch = malloc(sizeof(double) * (size_t)2 * (size_t)(r + nc));
+  ex->Zct = malloc(sizeof(double) * (size_t)r * (size_t)nc);
   if (!ex->perm || !ex->z || !ex->zsigma || !ex->last_end || !ex->trips || !ex->swap_att || !ex->swap_acc ||
-      !ex->series || !ex->perm_store || !ex->samp_fU || !ex->samp_E || !ex->samp_f || !ex->scratch) {
+      !ex->series || !ex->perm_store || !ex->samp_fU || !ex->samp_E || !ex->samp_f || !ex->scratch || !ex->Zct) {
     catex_exchange_destroy(ex);
     return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory for %d rungs of %ld measurements", nr,
                            ex->nmeas_max);
   }
+  for (int j = 0; j < r; j++)
+    for (int a = 0; a < nc; a++) ex->Zct[(size_t)j * nc + a] = ex->f.Z[(size_t)ex->core[a] * r + j];
   *out = ex;
   return CATEX_OK;
 }
@@ -209,25 +213,36 @@ void catex_exchange_factor_info(const catex_exchange *ex, int *rank, double *res
   if (residual) *residual = ex->f.residual;
 }
 
-/* The configuration just moved into rung `to` carries fields and energy of
- * rung `from`: add (V_to - V_from) s at the core sites and the energy change. */
-static void move_potential(catex_exchange *ex, int to, int from)
+/* After a swap of rungs k and l = k + 1: each moved configuration carries
+ * the fields and energy of the rung it came from; add (V_new - V_old) s =
+ * Z diag(c_new - c_old) z at the core sites, both corrections in one pass
+ * over Zct (the pass is memory-bound: reading Z once halves its cost). */
+static void move_potentials(catex_exchange *ex, int k, int l)
 {
-  const int r = ex->f.r, nc = ex->ncore, cfg = ex->perm[to];
-  const double *z = ex->z + (size_t)cfg * r, *ct = ex->f.c + (size_t)to * r, *cf = ex->f.c + (size_t)from * r;
-  double *w = ex->scratch, *dh = ex->scratch + (r > nc ? r : nc);
-  double q = 0;
+  const int r = ex->f.r, nc = ex->ncore;
+  const double *ck = ex->f.c + (size_t)k * r, *cl = ex->f.c + (size_t)l * r;
+  const double *zk = ex->z + (size_t)ex->perm[k] * r, *zl = ex->z + (size_t)ex->perm[l] * r;
+  double *wk = ex->scratch, *wl = wk + r, *dhk = wl + r, *dhl = dhk + nc;
+  double qk = 0, ql = 0;
   for (int j = 0; j < r; j++) {
-    w[j] = (ct[j] - cf[j]) * z[j];
-    q += w[j] * z[j];
+    wk[j] = (ck[j] - cl[j]) * zk[j]; /* now at k, came from l */
+    wl[j] = (cl[j] - ck[j]) * zl[j];
+    qk += wk[j] * zk[j];
+    ql += wl[j] * zl[j];
   }
-  for (int a = 0; a < nc; a++) {
-    const double *zi = ex->f.Z + (size_t)ex->core[a] * r;
-    double s = 0;
-    for (int j = 0; j < r; j++) s += zi[j] * w[j];
-    dh[a] = s;
+  memset(dhk, 0, sizeof(double) * (size_t)nc);
+  memset(dhl, 0, sizeof(double) * (size_t)nc);
+  for (int j = 0; j < r; j++) {
+    const double *restrict row = ex->Zct + (size_t)j * nc;
+    const double a = wk[j], b = wl[j];
+    double *restrict hk = dhk, *restrict hl = dhl;
+    for (int i = 0; i < nc; i++) {
+      hk[i] += a * row[i];
+      hl[i] += b * row[i];
+    }
   }
-  catex_equilibrium_adjust(ex->rung[to], dh, 0.5 * ex->eps * q);
+  catex_equilibrium_adjust(ex->rung[k], dhk, 0.5 * ex->eps * qk);
+  catex_equilibrium_adjust(ex->rung[l], dhl, 0.5 * ex->eps * ql);
 }
 
 static int attempt(catex_exchange *ex, int k, double u, catex_error *err, catex_status *st)
@@ -243,8 +258,7 @@ static int attempt(catex_exchange *ex, int k, double u, catex_error *err, catex_
   if ((*st = catex_equilibrium_swap_configurations(ex->rung[k], ex->rung[l], err))) return 0;
   ex->perm[k] = b;
   ex->perm[l] = a;
-  move_potential(ex, k, l);
-  move_potential(ex, l, k);
+  move_potentials(ex, k, l);
   return 1;
 }
 

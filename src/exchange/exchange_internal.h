@@ -60,7 +60,9 @@ struct catex_exchange {
   int *perm_store;           /* nperm_max x nr */
   double *samp_fU, *samp_E, *samp_f;
 
-  double *scratch;           /* max(r, ncore) doubles x 2 */
+  double *Zct;               /* r x ncore: Z at the core sites, transposed, so that a field
+                                correction is r contiguous axpys (vectorisable as written) */
+  double *scratch;           /* 2 r + 2 ncore doubles */
 };
 
 /* Brings z of the configuration at rung k up to date with its spins. */
