@@ -14,10 +14,15 @@
  *     swap round every sweep: E_l of the configuration at every rung k and
  *     the engine's kept fields and energy equal (eps/2) s^T V_l s - ... and
  *     V_k s computed directly, to 1e-10 relative; the factor's rank is the
- *     number of shell-shell bonds - 6 (docs/model.md). */
+ *     number of shell-shell bonds - 6 (docs/model.md).
+ * (d, in process) A ladder checkpointed in mid-run (during equilibration
+ * and during measurement) and restored into a fresh ladder ends with a
+ * result bitwise identical to the uninterrupted one; a checkpoint is
+ * refused for another seed. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catex/elastic.h"
 #include "catex/energy.h"
@@ -208,6 +213,81 @@ static void cross_energies(catex_check *t)
   unmake(&x);
 }
 
+static int same_result(const catex_exchange_result *a, const catex_exchange_result *b)
+{
+  const size_t nr = (size_t)a->nrungs, ns = (size_t)a->nsamples;
+  if (a->nrungs != b->nrungs || a->nsamples != b->nsamples || a->npermutations != b->npermutations) return 0;
+  return !memcmp(a->f_mean, b->f_mean, nr * CATEX_NUM_PHASES * 8) && !memcmp(a->f_err, b->f_err, nr * CATEX_NUM_PHASES * 8) &&
+         !memcmp(a->fU_var, b->fU_var, nr * 8) && !memcmp(a->fU_var_err, b->fU_var_err, nr * 8) &&
+         !memcmp(a->E_mean, b->E_mean, nr * 8) && !memcmp(a->acceptance, b->acceptance, nr * 8) &&
+         !memcmp(a->fU_hist, b->fU_hist, nr * (size_t)a->nbins * 8) && !memcmp(a->round_trips, b->round_trips, nr * 8) &&
+         !memcmp(a->swap_attempts, b->swap_attempts, (nr - 1) * 8) &&
+         !memcmp(a->swap_acceptance, b->swap_acceptance, (nr - 1) * 8) &&
+         !memcmp(a->permutation, b->permutation, nr * (size_t)a->npermutations * 4) &&
+         !memcmp(a->sample_energy, b->sample_energy, ns * nr * nr * 8) && !memcmp(a->sample_f, b->sample_f, ns * nr * 40);
+}
+
+static void checkpoints(catex_check *t)
+{
+  enum { NR = 3 };
+  const double K[NR] = {1.0, 3.0, 6.0};
+  ladder_sys x;
+  if (!make(t, 3, NR, K, &x)) {
+    unmake(&x);
+    return;
+  }
+  catex_exchange_params p;
+  catex_exchange_params_default(&p);
+  p.eq.energy.eps = 1.0;
+  p.eq.kT = 0.8;
+  p.eq.equilibrate = 3000;
+  p.eq.measure = 20000;
+  p.sample_stride = 500;
+  p.permutation_stride = 300;
+  p.eq.refresh_accepted = 5000;
+  const long streams[NR] = {40, 41, 42};
+  char path[] = "/tmp/catex-exchange-ckpt-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd >= 0) close(fd);
+  catex_error err;
+  catex_exchange_result ref, got;
+  catex_exchange *a = NULL;
+  if (catex_exchange_create(x.lat, NR, K, (const double *const *)x.V, &p, &a, &err) ||
+      catex_exchange_run(a, 8, streams, 43, &ref, &err)) {
+    CHECK(t, 0, "reference ladder: %s", err.message);
+    catex_exchange_destroy(a);
+    unmake(&x);
+    return;
+  }
+  catex_exchange_destroy(a);
+  const long cuts[2] = {1234, 3000 + 7777};
+  for (int c = 0; c < 2; c++) {
+    catex_exchange *b = NULL, *d = NULL;
+    int done = 0;
+    int ok = !catex_exchange_create(x.lat, NR, K, (const double *const *)x.V, &p, &b, &err) &&
+             !catex_exchange_start(b, 8, streams, 43, &err) && !catex_exchange_advance(b, cuts[c], &done, &err) &&
+             !catex_exchange_checkpoint_write(b, path, &err);
+    catex_exchange_destroy(b); /* the interrupted run is gone */
+    ok = ok && !catex_exchange_create(x.lat, NR, K, (const double *const *)x.V, &p, &d, &err) &&
+         !catex_exchange_checkpoint_read(d, path, 8, streams, 43, &err);
+    CHECK(t, ok && catex_exchange_sweeps_done(d) == cuts[c], "checkpoint at sweep %ld: %s", cuts[c], ok ? "" : err.message);
+    while (ok && !done) ok = !catex_exchange_advance(d, 999, &done, &err);
+    ok = ok && !catex_exchange_finish(d, &got, &err);
+    CHECK(t, ok && same_result(&ref, &got), "restored at sweep %ld: result differs from the uninterrupted run (%s)",
+          cuts[c], ok ? "data" : err.message);
+    if (ok) catex_exchange_result_free(&got);
+    catex_exchange_destroy(d);
+  }
+  catex_exchange *e = NULL;
+  catex_exchange_create(x.lat, NR, K, (const double *const *)x.V, &p, &e, &err);
+  CHECK(t, e && catex_exchange_checkpoint_read(e, path, 9, streams, 43, &err) == CATEX_ERR_IO,
+        "a checkpoint of seed 8 must be refused for seed 9");
+  catex_exchange_destroy(e);
+  unlink(path);
+  catex_exchange_result_free(&ref);
+  unmake(&x);
+}
+
 int main(int argc, char **argv)
 {
   catex_check t;
@@ -225,5 +305,6 @@ int main(int argc, char **argv)
   }
   unmake(&x);
   cross_energies(&t);
+  checkpoints(&t);
   return catex_check_finish(&t);
 }

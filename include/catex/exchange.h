@@ -112,9 +112,11 @@ catex_status catex_exchange_run(catex_exchange *ex, long seed, const long *rung_
  * to "<path>.tmp", fsyncs it and renames it to path, then fsyncs the
  * directory: a kill at any moment leaves either the old or the new file.
  * _read restores a ladder created with the same arguments (checked by a
- * fingerprint) so that it continues bit for bit. */
+ * fingerprint) and started with the same seed and streams (checked too)
+ * so that it continues bit for bit. */
 catex_status catex_exchange_checkpoint_write(const catex_exchange *ex, const char *path, catex_error *err);
-catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path, catex_error *err);
+catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path, long seed, const long *rung_streams,
+                                            long swap_stream, catex_error *err);
 
 /* --- Diagnostics (tests, benchmarks) -------------------------------------- */
 

@@ -57,6 +57,7 @@ void catex_exchange_destroy(catex_exchange *ex)
   free(ex->samp_f);
   free(ex->scratch);
   free(ex->Zct);
+  free(ex->rung_streams);
   free(ex);
 }
 
@@ -142,8 +143,9 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
   ex->samp_f = malloc(sizeof(double) * ns * nr * CATEX_NUM_PHASES);
   ex->scratch = malloc(sizeof(double) * (size_t)2 * (size_t)(r + nc));
   ex->Zct = malloc(sizeof(double) * (size_t)r * (size_t)nc);
+  ex->rung_streams = malloc(sizeof(long) * (size_t)nr);
   if (!ex->perm || !ex->z || !ex->zsigma || !ex->last_end || !ex->trips || !ex->swap_att || !ex->swap_acc ||
-      !ex->series || !ex->perm_store || !ex->samp_fU || !ex->samp_E || !ex->samp_f || !ex->scratch || !ex->Zct) {
+      !ex->series || !ex->perm_store || !ex->samp_fU || !ex->samp_E || !ex->samp_f || !ex->scratch || !ex->Zct || !ex->rung_streams) {
     catex_exchange_destroy(ex);
     return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory for %d rungs of %ld measurements", nr,
                            ex->nmeas_max);
@@ -347,6 +349,9 @@ catex_status catex_exchange_start(catex_exchange *ex, long seed, const long *run
 {
   if (!ex || !rung_streams) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
   if (ex->started) return catex_error_set(err, CATEX_ERR_STATE, "exchange: ladder already started");
+  ex->seed = seed;
+  ex->swap_stream = swap_stream;
+  memcpy(ex->rung_streams, rung_streams, sizeof(long) * (size_t)ex->nr);
   catex_status st = catex_rng_create(seed, swap_stream, &ex->swap_rng, err);
   for (int k = 0; k < ex->nr && !st; k++) st = catex_rng_create(seed, rung_streams[k], &ex->rng[k], err);
   for (int k = 0; k < ex->nr && !st; k++) {

@@ -48,6 +48,7 @@ struct catex_exchange {
   /* streams */
   catex_rng **rng;           /* nr move streams */
   catex_rng *swap_rng;
+  long seed, swap_stream, *rung_streams; /* what the streams were created from */
   int started;
 
   /* progress and accumulators */

@@ -89,6 +89,9 @@ static void payload(const catex_exchange *ex, wbuf *w)
   const int nr = ex->nr, r = ex->f.r;
   const long counters[] = {ex->t, ex->round, ex->nmeas, ex->nsamp, ex->nperm};
   put(w, counters, sizeof counters);
+  const long origin[] = {ex->seed, ex->swap_stream};
+  put(w, origin, sizeof origin);
+  put(w, ex->rung_streams, sizeof(long) * nr);
   put(w, ex->perm, sizeof(int) * nr);
   put(w, ex->z, sizeof(double) * (size_t)nr * r);
   put(w, ex->zsigma, (size_t)nr * ex->ncore);
@@ -192,9 +195,10 @@ catex_status catex_exchange_checkpoint_write(const catex_exchange *ex, const cha
   return st;
 }
 
-catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path, catex_error *err)
+catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path, long seed, const long *rung_streams,
+                                            long swap_stream, catex_error *err)
 {
-  if (!ex || !path) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
+  if (!ex || !path || !rung_streams) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
   FILE *fp = fopen(path, "rb");
   if (!fp) return catex_error_set(err, CATEX_ERR_IO, "exchange: cannot open checkpoint %s: %s", path, strerror(errno));
   char *buf = NULL;
@@ -249,6 +253,21 @@ catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path
     st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s has impossible counters", path);
     goto done;
   }
+  long origin[2];
+  get(&r, origin, sizeof origin);
+  int same = !r.failed && origin[0] == seed && origin[1] == swap_stream;
+  for (int k = 0; k < nr && same; k++) {
+    long v;
+    get(&r, &v, sizeof v);
+    same = !r.failed && v == rung_streams[k];
+  }
+  if (!same) {
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s was started with another seed or streams", path);
+    goto done;
+  }
+  ex->seed = seed;
+  ex->swap_stream = swap_stream;
+  memcpy(ex->rung_streams, rung_streams, sizeof(long) * (size_t)nr);
   ex->t = counters[0];
   ex->round = counters[1];
   ex->nmeas = counters[2];

@@ -210,7 +210,7 @@ static catex_status run_exchange(catex_task_runner *r, const catex_study *s, con
   if (!st && r->ckpt_dir) catex_task_checkpoint_path(r->ckpt_dir, t->id, path, sizeof path);
   int resumed = 0;
   if (!st && *path && r->ckpt_resume && access(path, F_OK) == 0) {
-    st = catex_exchange_checkpoint_read(ex, path, err);
+    st = catex_exchange_checkpoint_read(ex, path, catex_job_seed(r->job), streams, t->id, err);
     if (st) catex_error_prefix(err, st, "resuming ladder task %ld", t->id);
     else resumed = 1;
   }
