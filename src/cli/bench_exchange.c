@@ -60,9 +60,8 @@ static catex_status build(int side, int nr, const double *K, ladder_v *x, catex_
   return st;
 }
 
-/* Runs the ladder; *seconds = CPU time of the equilibrate + measure sweeps. */
-static catex_status run(const ladder_v *x, const double *K, long equilibrate, long measure, long every,
-                        double *seconds, catex_exchange_result *res, catex_error *err)
+static catex_status make_ladder(const ladder_v *x, const double *K, long equilibrate, long measure, long every,
+                                catex_exchange **ex, catex_error *err)
 {
   catex_exchange_params p;
   catex_exchange_params_default(&p);
@@ -72,17 +71,28 @@ static catex_status run(const ladder_v *x, const double *K, long equilibrate, lo
   p.eq.measure = measure;
   p.exchange_every = every;
   p.sample_stride = p.permutation_stride = 0;
-  catex_exchange *ex = NULL;
   long streams[64];
   for (int k = 0; k < x->nr && k < 64; k++) streams[k] = 100 + k;
-  catex_status st = catex_exchange_create(x->lat, x->nr, K, (const double *const *)x->V, &p, &ex, err);
-  if (!st) st = catex_exchange_start(ex, 1, streams, 99, err);
-  double t0 = cpu_now();
-  int done = 0;
-  while (!st && !done) st = catex_exchange_advance(ex, 1000, &done, err);
-  *seconds = cpu_now() - t0;
-  if (!st) st = catex_exchange_finish(ex, res, err);
-  catex_exchange_destroy(ex);
+  catex_status st = catex_exchange_create(x->lat, x->nr, K, (const double *const *)x->V, &p, ex, err);
+  if (!st) st = catex_exchange_start(*ex, 1, streams, 99, err);
+  return st;
+}
+
+/* Two ladders advanced in alternating chunks of 50 sweeps, so that both see
+ * the same load of a shared machine; CPU seconds of each go to secs[]. */
+static catex_status run_pair(catex_exchange *a, catex_exchange *b, double secs[2], catex_error *err)
+{
+  int done[2] = {0, 0};
+  catex_exchange *ex[2] = {a, b};
+  catex_status st = CATEX_OK;
+  secs[0] = secs[1] = 0;
+  while (!st && !(done[0] && done[1]))
+    for (int i = 0; i < 2 && !st; i++) {
+      if (done[i]) continue;
+      double t0 = cpu_now();
+      st = catex_exchange_advance(ex[i], 50, &done[i], err);
+      secs[i] += cpu_now() - t0;
+    }
   return st;
 }
 
@@ -119,15 +129,25 @@ int catex_bench_exchange(int argc, char **argv)
   /* (1) overhead: 4 rungs across the side-24 drop (16.82 .. 16.90) */
   const double K24[4] = {16.82, 16.85, 16.88, 16.91};
   ladder_v x24 = {0}, x16 = {0};
-  double t_plain = 0, t_swap = 0, t_rt = 0;
+  double t[2] = {0, 0}, t_rt[2] = {0, 0};
+  catex_exchange *plain = NULL, *swapping = NULL, *rt = NULL;
   catex_status st = build(side, 4, K24, &x24, &err);
-  if (!st) st = run(&x24, K24, sweeps / 2, sweeps, 1L << 40, &t_plain, &r0, &err);
-  if (!st) st = run(&x24, K24, sweeps / 2, sweeps, every, &t_swap, &r1, &err);
+  if (!st) st = make_ladder(&x24, K24, sweeps / 2, sweeps, 1L << 40, &plain, &err);
+  if (!st) st = make_ladder(&x24, K24, sweeps / 2, sweeps, every, &swapping, &err);
+  if (!st) st = run_pair(plain, swapping, t, &err);
+  if (!st) st = catex_exchange_finish(plain, &r0, &err);
+  if (!st) st = catex_exchange_finish(swapping, &r1, &err);
+  catex_exchange_destroy(plain);
+  catex_exchange_destroy(swapping);
+  const double t_plain = t[0], t_swap = t[1];
   /* (2) mixing: 9 rungs across the side-16 peak */
   double K16[9];
   for (int k = 0; k < 9; k++) K16[k] = 10.6 + 0.05 * k;
   if (!st) st = build(side_rt, 9, K16, &x16, &err);
-  if (!st) st = run(&x16, K16, rt_sweeps / 4, rt_sweeps, 1, &t_rt, &r2, &err);
+  if (!st) st = make_ladder(&x16, K16, rt_sweeps / 4, rt_sweeps, 1, &rt, &err);
+  if (!st) st = run_pair(rt, rt, t_rt, &err);
+  if (!st) st = catex_exchange_finish(rt, &r2, &err);
+  catex_exchange_destroy(rt);
   if (st) {
     fprintf(stderr, "catex bench exchange: %s\n", err.message);
     free_v(&x24);
