@@ -215,6 +215,28 @@ void catex_exchange_factor_info(const catex_exchange *ex, int *rank, double *res
   if (residual) *residual = ex->f.residual;
 }
 
+/* dhk = Zct^T wk, dhl = Zct^T wl as r axpys over contiguous rows: the one
+ * O(N_core r) step of the ladder, compute-bound once Zct is in cache. An
+ * AVX2 clone is picked at run time where the CPU has it; with
+ * -ffp-contract=off both clones do the same multiply and add per element
+ * (no FMA, no reassociation), so the results are bitwise the same. */
+__attribute__((target_clones("avx2", "default"))) static void correction_pass(const double *Zct, int r, int nc,
+                                                                             const double *wk, const double *wl,
+                                                                             double *restrict dhk,
+                                                                             double *restrict dhl)
+{
+  memset(dhk, 0, sizeof(double) * (size_t)nc);
+  memset(dhl, 0, sizeof(double) * (size_t)nc);
+  for (int j = 0; j < r; j++) {
+    const double *restrict row = Zct + (size_t)j * nc;
+    const double a = wk[j], b = wl[j];
+    for (int i = 0; i < nc; i++) {
+      dhk[i] += a * row[i];
+      dhl[i] += b * row[i];
+    }
+  }
+}
+
 /* After a swap of rungs k and l = k + 1: each moved configuration carries
  * the fields and energy of the rung it came from; add (V_new - V_old) s =
  * Z diag(c_new - c_old) z at the core sites, both corrections in one pass
@@ -232,17 +254,7 @@ static void move_potentials(catex_exchange *ex, int k, int l)
     qk += wk[j] * zk[j];
     ql += wl[j] * zl[j];
   }
-  memset(dhk, 0, sizeof(double) * (size_t)nc);
-  memset(dhl, 0, sizeof(double) * (size_t)nc);
-  for (int j = 0; j < r; j++) {
-    const double *restrict row = ex->Zct + (size_t)j * nc;
-    const double a = wk[j], b = wl[j];
-    double *restrict hk = dhk, *restrict hl = dhl;
-    for (int i = 0; i < nc; i++) {
-      hk[i] += a * row[i];
-      hl[i] += b * row[i];
-    }
-  }
+  correction_pass(ex->Zct, r, nc, wk, wl, dhk, dhl);
   catex_equilibrium_adjust(ex->rung[k], dhk, 0.5 * ex->eps * qk);
   catex_equilibrium_adjust(ex->rung[l], dhl, 0.5 * ex->eps * ql);
 }
