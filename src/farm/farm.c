@@ -170,10 +170,12 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
     char dir[4200];
     snprintf(dir, sizeof dir, "%s.ladders", path);
     st = catex_task_runner_set_checkpoints(f.runner, dir, f.checkpoint_seconds, opt.resume, err);
-    if (!st && f.rank == 0 && !opt.resume) {
+    if (!st && f.rank == 0) {
+      /* also, on resume, those of ladders already done (a kill between the
+       * flush and the removal leaves them behind) */
       char p[4300];
       for (long t = 0; t < ntasks; t++)
-        if (catex_job_task(job, t)->rung_stream >= 0) {
+        if (catex_job_task(job, t)->rung_stream >= 0 && (!opt.resume || status[t] == CATEX_TASK_DONE)) {
           catex_task_checkpoint_path(dir, t, p, sizeof p);
           unlink(p);
         }
