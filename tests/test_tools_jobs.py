@@ -33,7 +33,7 @@ TOP_KEYS = {"name", "seed", "output", "checkpoint_minutes", "studies"}
 STUDY_KEYS = {"name", "kind", "lattice", "side", "shell_layers", "kshell", "nnn_mismatch", "kT", "eps", "J",
               "dmu", "composition", "sweeps", "stride", "series", "area_deviation", "replicas", "trajectories",
               "t_max", "t_min", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options",
-              "interior_layers", "snapshot_every"}
+              "interior_layers", "snapshot_every", "exchange_every", "hist_bins", "sample_stride", "permutation_stride"}
 KMC_ONLY = {"trajectories", "t_max", "t_min", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0",
             "interior_layers"}
 EQ_ONLY = {"composition", "sweeps", "stride", "series", "replicas", "snapshot_every"}
@@ -149,7 +149,10 @@ class FigureJobsTest(unittest.TestCase):
         self.assertEqual(sides["fig2_models.yaml"], [10, 10, 10])
         self.assertEqual(sides["fig3_elastic_kmc.yaml"], [16])
         self.assertEqual(sides["fig4_shell.yaml"], [16])
-        self.assertEqual(sides["fig5_kshell.yaml"], [[8, 10, 12, 16, 24]])
+        # Fig. 5a grid at side 24, then one replica-exchange ladder per size (issue 9)
+        self.assertEqual(sides["fig5_kshell.yaml"], [24, 8, 10, 12, 16, 20, 24])
+        kinds = [s["kind"] for s in parse(os.path.join(FIG, "paper", "fig5_kshell.yaml"))["studies"]]
+        self.assertEqual(kinds, ["equilibrium"] + ["exchange"] * 6)
         self.assertEqual(sides["fig7_cube.yaml"], [12, 12])
         shell = parse(os.path.join(FIG, "paper", "fig4_shell.yaml"))["studies"][0]
         self.assertEqual(shell["shell_layers"], {"from": 0, "to": 8, "step": 1})

@@ -110,6 +110,34 @@ void catex_equilibrium_counts(const catex_equilibrium *eq, long *attempts, long 
  * sites, with the engine's fast labelling (equals catex_phase_fractions). */
 void catex_equilibrium_phase_fractions(const catex_equilibrium *eq, double f[CATEX_NUM_PHASES]);
 
+/* --- Replica exchange (src/exchange/) --------------------------------------
+ * Engines built on the same lattice with the same parameters except V (one
+ * per rung of a K_shell ladder) trade configurations. None of this changes
+ * what a single engine does. */
+
+/* Swaps the configurations of a and b with everything kept per
+ * configuration (sigma, core fields h, Ising fields m, E, the round-off
+ * counter of the refresh); the move generators and the attempt/acceptance
+ * counters stay with their engines. After the call a's h and E are still
+ * those of the configuration under b's V: the caller corrects them with
+ * catex_equilibrium_adjust. Both engines must be initialised, built on the
+ * same lattice, and without area deviations (u depends on V). */
+catex_status catex_equilibrium_swap_configurations(catex_equilibrium *a, catex_equilibrium *b, catex_error *err);
+/* h[a] += dh[a] over the core sites (core order) and E += dE: the exact
+ * change of the fields and energy when the potential changes under a
+ * fixed configuration. dh may be NULL (eps == 0). */
+void catex_equilibrium_adjust(catex_equilibrium *eq, const double *dh, double dE);
+/* Zeroes the attempt and acceptance counters (start of a measurement). */
+void catex_equilibrium_reset_counts(catex_equilibrium *eq);
+/* The complete dynamic state of an initialised engine (configuration, h, m,
+ * E, counters; the move generator is reseeded at every
+ * catex_equilibrium_sweeps call, so it holds no state between calls) as
+ * bytes for checkpoints: _state_bytes() of them; _load restores exactly
+ * what _save wrote, so an engine continues bit for bit. */
+size_t catex_equilibrium_state_bytes(const catex_equilibrium *eq);
+void catex_equilibrium_state_save(const catex_equilibrium *eq, void *buf);
+catex_status catex_equilibrium_state_load(catex_equilibrium *eq, const void *buf, size_t n, catex_error *err);
+
 /* --- Blocking analysis ---------------------------------------------------- */
 
 typedef struct {

@@ -49,7 +49,8 @@ typedef struct {
 /* The options every one-study command shares: lattice, side, shell-layers,
  * kshell, nnn-mismatch, kT, eps, J, dmu. catex_farm_cli_params_join puts
  * them before a command's own params in out (room for cap entries) and
- * returns the total, or -1 if cap is too small. */
+ * returns the total, or -1 if cap is too small. An own param with the
+ * option name of a shared one replaces it. */
 #define CATEX_FARM_CLI_MAX_PARAMS 48
 int catex_farm_cli_params_join(const catex_farm_cli_param *own, int nown, catex_farm_cli_param *out, int cap);
 

@@ -12,7 +12,15 @@
 #include "catex/kmc.h"
 #include "catex/lattice.h"
 
-typedef enum { CATEX_STUDY_KMC = 0, CATEX_STUDY_EQUILIBRIUM = 1, CATEX_STUDY_POTENTIAL = 2 } catex_study_kind;
+/* exchange: replica exchange across K_shell (catex/exchange.h): the kshell values are the
+ * rungs of ONE ladder per task, not a scan. */
+typedef enum {
+  CATEX_STUDY_KMC = 0,
+  CATEX_STUDY_EQUILIBRIUM = 1,
+  CATEX_STUDY_POTENTIAL = 2,
+  CATEX_STUDY_EXCHANGE = 3
+} catex_study_kind;
+#define CATEX_NUM_STUDY_KINDS 4
 
 /* Every parameter that may be scanned (a list or {from, to, step}). */
 typedef enum {
@@ -60,6 +68,11 @@ typedef struct {
   int series;                  /* keep f_U and E time series */
   long snapshot_every;         /* store sigma every this many measured sweeps (0: none; then
                                   nsnapshots = measure / snapshot_every) */
+  /* exchange (the ladder is values[CATEX_PARAM_KSHELL], nvalues of them, ascending) */
+  long exchange_every;         /* sweeps between swap rounds (default 1) */
+  int hist_bins;               /* f_U histogram bins over [0, 1] (default 50) */
+  long sample_stride;          /* measured sweeps between stored samples (0: none; default 100) */
+  long permutation_stride;     /* measured sweeps between stored permutations (0: none; default 100) */
   /* all kinds */
   char *petsc_options;         /* PETSc options string for the potential solve, or NULL */
   int max_sites;               /* largest N among the study's tasks (for padded datasets) */
@@ -83,6 +96,9 @@ typedef struct {
                                      parameter does not apply to the study's kind (e.g. kT of a
                                      potential study, composition of a kmc study) */
   double cost;                 /* relative cost estimate for longest-first dispatch */
+  long rung_stream;            /* exchange: rung k moves with SPRNG stream rung_stream + k (swap
+                                  decisions use stream id); these follow all task ids, ladder
+                                  after ladder, so no two streams of a job coincide. -1 otherwise */
 } catex_task;
 
 typedef struct catex_job catex_job;

@@ -5,6 +5,8 @@
 #ifndef CATEX_RNG_H
 #define CATEX_RNG_H
 
+#include <stddef.h>
+
 #include "catex/error.h"
 
 typedef struct catex_rng catex_rng;
@@ -22,5 +24,12 @@ double catex_rng_uniform_pos(catex_rng *rng);
 long catex_rng_index(catex_rng *rng, long n);
 /* Exponential variate of rate 1. */
 double catex_rng_exponential(catex_rng *rng);
+
+/* The full state of a stream as bytes (SPRNG's pack_sprng), for checkpoints:
+ * *out is malloc'ed (the caller frees it) and *n receives its length. */
+catex_status catex_rng_pack(const catex_rng *rng, char **out, size_t *n, catex_error *err);
+/* A stream in exactly the packed state: it continues with the numbers the
+ * packed stream would have drawn next. */
+catex_status catex_rng_unpack(const char *buf, size_t n, catex_rng **out, catex_error *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "catex/equilibrium.h"
+#include "catex/exchange.h"
 #include "catex/job.h"
 #include "catex/kmc.h"
 
@@ -34,6 +35,7 @@ typedef struct {
   int nsites;                   /* N of the task's lattice */
   catex_kmc_result kmc;         /* kind kmc, status done */
   catex_equilibrium_result eq;  /* kind equilibrium, status done */
+  catex_exchange_result xr;     /* kind exchange, status done */
   double *V;                    /* kind potential, status done: N x N V_eff */
   unsigned long long V_checksum; /* catex_potential_checksum of the V used, 0 if none */
 } catex_task_result;
@@ -41,6 +43,9 @@ typedef struct {
 /* FNV-1a 64-bit hash of the n x n doubles of V (native byte order, row-major):
  * /studies/<name>/V_checksum ties each task to the exact V it used. */
 unsigned long long catex_potential_checksum(const double *V, int n);
+/* The same hash continued over another V (the running hash h in, the new one
+ * out): an exchange ladder's V_checksum covers every rung's V, bottom rung first. */
+unsigned long long catex_potential_checksum_update(unsigned long long h, const double *V, int n);
 
 void catex_task_result_destroy(catex_task_result *res);
 /* Heap bytes held by the record (the farm flushes early when ranks hold too much). */
@@ -60,6 +65,19 @@ void catex_task_runner_destroy(catex_task_runner *runner);
  * with status CATEX_TASK_FAILED. */
 catex_status catex_task_runner_run(catex_task_runner *runner, long id, int rank, catex_task_result **out,
                                    catex_error *err);
+
+/* Mid-task checkpoints of exchange ladders (catex/exchange.h): every
+ * `seconds` of a ladder's run its whole state goes to dir/task<id>.ckpt
+ * (dir is created when first needed). With resume set, a ladder task whose
+ * checkpoint exists continues from it instead of starting over. Without a
+ * call, ladders are not checkpointed. */
+catex_status catex_task_runner_set_checkpoints(catex_task_runner *runner, const char *dir, double seconds, int resume,
+                                               catex_error *err);
+/* After a successful flush: removes the checkpoints of the ladders this
+ * runner finished since the last call (their results are in the file now). */
+void catex_task_runner_flushed(catex_task_runner *runner);
+/* Path of task id's ladder checkpoint in dir (buf of size n). */
+void catex_task_checkpoint_path(const char *dir, long id, char *buf, size_t n);
 
 /* Cache counters: elastic solves done and cache hits so far. */
 void catex_task_runner_cache_stats(const catex_task_runner *runner, long *solves, long *hits);

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* SPRNG's header must come last: it #defines sprng, CHECK, ... */
 #include <sprng.h>
@@ -50,3 +51,40 @@ long catex_rng_index(catex_rng *rng, long n)
 }
 
 double catex_rng_exponential(catex_rng *rng) { return -log(catex_rng_uniform_pos(rng)); }
+
+catex_status catex_rng_pack(const catex_rng *rng, char **out, size_t *n, catex_error *err)
+{
+  *out = NULL;
+  *n = 0;
+  char *buf = NULL;
+  int len = pack_sprng(rng->stream, &buf);
+  if (len <= 0 || !buf) {
+    free(buf);
+    return catex_error_set(err, CATEX_ERR_INTERNAL, "SPRNG failed to pack a stream");
+  }
+  *out = buf;
+  *n = (size_t)len;
+  return CATEX_OK;
+}
+
+catex_status catex_rng_unpack(const char *buf, size_t n, catex_rng **out, catex_error *err)
+{
+  *out = NULL;
+  /* unpack_sprng takes a non-const buffer: give it a private copy */
+  char *copy = malloc(n ? n : 1);
+  catex_rng *rng = malloc(sizeof *rng);
+  if (!copy || !rng) {
+    free(copy);
+    free(rng);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory unpacking an RNG stream");
+  }
+  memcpy(copy, buf, n);
+  rng->stream = unpack_sprng(copy);
+  free(copy);
+  if (!rng->stream) {
+    free(rng);
+    return catex_error_set(err, CATEX_ERR_IO, "SPRNG could not unpack a stream (corrupt checkpoint?)");
+  }
+  *out = rng;
+  return CATEX_OK;
+}

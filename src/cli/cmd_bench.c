@@ -13,6 +13,8 @@ static const struct {
     {"equilibrium", "Kawasaki attempts/s and projected paper-protocol time at N_core = 1657",
      catex_bench_equilibrium},
     {"farm", "task-farm parallel efficiency and dispatch cost per task", catex_bench_farm},
+    {"exchange", "replica-exchange overhead per sweep at side 24, round trips of a side-16 ladder",
+     catex_bench_exchange},
 };
 
 void catex_cmd_bench_usage(FILE *out)

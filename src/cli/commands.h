@@ -19,6 +19,8 @@ int catex_cmd_kmc(int argc, char **argv);
 void catex_cmd_kmc_usage(FILE *out);
 int catex_cmd_equilibrium(int argc, char **argv);
 void catex_cmd_equilibrium_usage(FILE *out);
+int catex_cmd_exchange(int argc, char **argv);
+void catex_cmd_exchange_usage(FILE *out);
 int catex_cmd_run(int argc, char **argv);
 void catex_cmd_run_usage(FILE *out);
 int catex_cmd_bench(int argc, char **argv);
@@ -29,5 +31,6 @@ int catex_bench_potential(int argc, char **argv);
 int catex_bench_kmc(int argc, char **argv);
 int catex_bench_equilibrium(int argc, char **argv);
 int catex_bench_farm(int argc, char **argv);
+int catex_bench_exchange(int argc, char **argv);
 
 #endif

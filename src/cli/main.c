@@ -15,6 +15,7 @@ static const catex_command commands[] = {
     {"kmc", "run KMC exchange trajectories of one state point (an ensemble)", catex_cmd_kmc, catex_cmd_kmc_usage},
     {"equilibrium", "run fixed-shell equilibrium replicas of one state point", catex_cmd_equilibrium,
      catex_cmd_equilibrium_usage},
+    {"exchange", "run one replica-exchange ladder across K_shell", catex_cmd_exchange, catex_cmd_exchange_usage},
     {"potential", "compute the elastic pair potential V of a lattice", catex_cmd_potential,
      catex_cmd_potential_usage},
     {"bench", "benchmarks (print JSON)", catex_cmd_bench, catex_cmd_bench_usage},

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "farm_internal.h"
 
@@ -70,6 +71,7 @@ catex_status farm_flush(farm_ctx *f, catex_error *err)
   long n = 0;
   catex_status st = catex_output_flush(f->out, &n, err);
   f->on_disk += n;
+  if (!st) catex_task_runner_flushed(f->runner);
   f->flushes++;
   f->flush_seconds += MPI_Wtime() - t0;
   return st;
@@ -162,6 +164,23 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
     }
   }
   if (!st) st = catex_task_runner_create(job, opt.cache_bytes, &f.runner, err);
+  if (!st) {
+    /* ladder checkpoints next to the output; a fresh start must not see
+     * those of an earlier run (rank 0 removes them before any task runs) */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s.ladders", path);
+    st = catex_task_runner_set_checkpoints(f.runner, dir, f.checkpoint_seconds, opt.resume, err);
+    if (!st && f.rank == 0) {
+      /* also, on resume, those of ladders already done (a kill between the
+       * flush and the removal leaves them behind) */
+      char p[4300];
+      for (long t = 0; t < ntasks; t++)
+        if (catex_job_task(job, t)->rung_stream >= 0 && (!opt.resume || status[t] == CATEX_TASK_DONE)) {
+          catex_task_checkpoint_path(dir, t, p, sizeof p);
+          unlink(p);
+        }
+    }
+  }
   {
     int ok = st == CATEX_OK, all;
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, f.comm);

@@ -282,9 +282,21 @@ int catex_farm_cli_params_join(const catex_farm_cli_param *own, int nown, catex_
 {
   const int nmodel = (int)(sizeof model_params / sizeof model_params[0]);
   if (nmodel + nown > cap) return -1;
-  for (int i = 0; i < nmodel; i++) out[i] = model_params[i];
-  for (int i = 0; i < nown; i++) out[nmodel + i] = own[i];
-  return nmodel + nown;
+  /* an own param with a shared option's name replaces it in place (e.g.
+   * `catex exchange --kshell LIST`, the ladder) */
+  int n = 0, used[CATEX_FARM_CLI_MAX_PARAMS] = {0};
+  for (int i = 0; i < nmodel; i++) {
+    out[n] = model_params[i];
+    for (int j = 0; j < nown && j < CATEX_FARM_CLI_MAX_PARAMS; j++)
+      if (strcmp(own[j].option, model_params[i].option) == 0) {
+        out[n] = own[j];
+        used[j] = 1;
+      }
+    n++;
+  }
+  for (int j = 0; j < nown; j++)
+    if (j >= CATEX_FARM_CLI_MAX_PARAMS || !used[j]) out[n++] = own[j];
+  return n;
 }
 
 static int is_nested_line(const char *line, const char *const *nested, int nnested)

@@ -9,6 +9,7 @@ void catex_task_result_destroy(catex_task_result *res)
   if (!res) return;
   catex_kmc_result_free(&res->kmc);
   catex_equilibrium_result_free(&res->eq);
+  catex_exchange_result_free(&res->xr);
   free(res->V);
   free(res);
 }
@@ -22,13 +23,18 @@ size_t catex_task_result_bytes(const catex_task_result *r)
   if (k->f_interior) b += (size_t)k->nsamples * CATEX_NUM_PHASES * sizeof(double);
   if (r->eq.snapshots) b += (size_t)r->eq.nsnapshots * (size_t)r->eq.nsites;
   if (r->eq.fU_series) b += 2 * (size_t)r->eq.nmeasured * sizeof(double);
+  if (r->xr.kshell) b += catex_exchange_result_bytes(&r->xr);
   if (r->V) b += (size_t)r->nsites * (size_t)r->nsites * sizeof(double);
   return b;
 }
 
 unsigned long long catex_potential_checksum(const double *V, int n)
 {
-  unsigned long long h = 14695981039346656037ULL;
+  return catex_potential_checksum_update(14695981039346656037ULL, V, n);
+}
+
+unsigned long long catex_potential_checksum_update(unsigned long long h, const double *V, int n)
+{
   const unsigned char *b = (const unsigned char *)V;
   const size_t nb = (size_t)n * (size_t)n * sizeof(double);
   for (size_t i = 0; i < nb; i++) {

@@ -7,7 +7,10 @@
 #include <petscsys.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "catex/task.h"
 #include "task_cache.h"
@@ -17,6 +20,11 @@ struct catex_task_runner {
   task_cache *cache;
   PetscOptions *options; /* per study, parsed on first use (NULL: none) */
   int *options_state;    /* 0 not parsed, 1 parsed, -1 failed */
+  char *ckpt_dir;        /* ladder checkpoints (NULL: none) */
+  double ckpt_seconds;
+  int ckpt_resume;
+  long *finished;        /* ladder tasks finished since the last flush */
+  long nfinished, cap_finished;
 };
 
 catex_status catex_task_runner_create(const catex_job *job, size_t cache_bytes, catex_task_runner **out,
@@ -47,7 +55,36 @@ void catex_task_runner_destroy(catex_task_runner *r)
       if (r->options[k]) PetscOptionsDestroy(&r->options[k]);
   free(r->options);
   free(r->options_state);
+  free(r->ckpt_dir);
+  free(r->finished);
   free(r);
+}
+
+void catex_task_checkpoint_path(const char *dir, long id, char *buf, size_t n)
+{
+  snprintf(buf, n, "%s/task%ld.ckpt", dir, id);
+}
+
+catex_status catex_task_runner_set_checkpoints(catex_task_runner *r, const char *dir, double seconds, int resume,
+                                               catex_error *err)
+{
+  free(r->ckpt_dir);
+  r->ckpt_dir = dir ? strdup(dir) : NULL;
+  if (dir && !r->ckpt_dir) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
+  r->ckpt_seconds = seconds;
+  r->ckpt_resume = resume;
+  return CATEX_OK;
+}
+
+void catex_task_runner_flushed(catex_task_runner *r)
+{
+  char path[4200];
+  for (long i = 0; i < r->nfinished && r->ckpt_dir; i++) {
+    catex_task_checkpoint_path(r->ckpt_dir, r->finished[i], path, sizeof path);
+    unlink(path);
+  }
+  r->nfinished = 0;
+  if (r->ckpt_dir) rmdir(r->ckpt_dir); /* only succeeds once no checkpoint is left */
 }
 
 void catex_task_runner_cache_stats(const catex_task_runner *r, long *solves, long *hits)
@@ -129,6 +166,94 @@ static catex_status run_equilibrium(const catex_study *s, const catex_task *t, c
   return st;
 }
 
+/* One ladder task: V of every rung (through the cache, copied: the cache's
+ * pointers live only until its next lookup), the ladder, and its run with
+ * checkpoints. Streams: swaps use the task's own stream t->id, rung k
+ * stream t->rung_stream + k (catex/job.h). */
+static catex_status run_exchange(catex_task_runner *r, const catex_study *s, const catex_task *t,
+                                 task_cache_key *key, catex_task_result *res, catex_error *err)
+{
+  const int nr = s->nvalues[CATEX_PARAM_KSHELL];
+  const double *K = s->values[CATEX_PARAM_KSHELL];
+  catex_exchange_params p;
+  catex_exchange_params_default(&p);
+  p.eq.energy.eps = t->value[CATEX_PARAM_EPS];
+  p.eq.energy.J = t->value[CATEX_PARAM_J];
+  p.eq.energy.dmu = t->value[CATEX_PARAM_DMU];
+  p.eq.kT = t->value[CATEX_PARAM_KT];
+  if (!isnan(t->value[CATEX_PARAM_COMPOSITION])) p.eq.composition = t->value[CATEX_PARAM_COMPOSITION];
+  p.eq.equilibrate = s->equilibrate;
+  p.eq.measure = s->measure;
+  p.eq.stride = s->stride;
+  p.exchange_every = s->exchange_every;
+  p.hist_bins = s->hist_bins;
+  p.sample_stride = s->sample_stride;
+  p.permutation_stride = s->permutation_stride;
+
+  catex_status st = CATEX_OK;
+  double **V = calloc((size_t)nr, sizeof *V);
+  long *streams = malloc(sizeof(long) * (size_t)nr);
+  catex_lattice *lat = NULL;
+  catex_exchange *ex = NULL;
+  if (!V || !streams) st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
+  size_t nn = (size_t)res->nsites * (size_t)res->nsites;
+  for (int k = 0; k < nr && !st; k++) {
+    const catex_lattice *clat;
+    const double *cV, *cG;
+    key->spec.kshell = K[k];
+    if ((st = task_cache_get(r->cache, key, 1, 0, &clat, &cV, &cG, err))) break;
+    if (!(V[k] = malloc(nn * sizeof **V))) st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory for %d potentials", nr);
+    else memcpy(V[k], cV, nn * sizeof **V);
+    streams[k] = t->rung_stream + k;
+    res->V_checksum = k == 0 ? catex_potential_checksum(V[k], res->nsites)
+                             : catex_potential_checksum_update(res->V_checksum, V[k], res->nsites);
+  }
+  if (!st) st = catex_lattice_create(&key->spec, &lat, err);
+  if (!st) st = catex_exchange_create(lat, nr, K, (const double *const *)V, &p, &ex, err);
+  char path[4200] = "";
+  if (!st && r->ckpt_dir) catex_task_checkpoint_path(r->ckpt_dir, t->id, path, sizeof path);
+  int resumed = 0;
+  if (!st && *path && r->ckpt_resume && access(path, F_OK) == 0) {
+    st = catex_exchange_checkpoint_read(ex, path, catex_job_seed(r->job), streams, t->id, err);
+    if (st) catex_error_prefix(err, st, "resuming ladder task %ld", t->id);
+    else resumed = 1;
+  }
+  if (!st && resumed)
+    fprintf(stderr, "catex: ladder task %ld resumes from its checkpoint at sweep %ld\n", t->id,
+            catex_exchange_sweeps_done(ex));
+  if (!st && !resumed) st = catex_exchange_start(ex, catex_job_seed(r->job), streams, t->id, err);
+  double last = MPI_Wtime();
+  int done = 0;
+  while (!st && !done) {
+    st = catex_exchange_advance(ex, 64, &done, err);
+    if (!st && !done && *path && MPI_Wtime() - last >= r->ckpt_seconds) {
+      if (mkdir(r->ckpt_dir, 0755) != 0 && errno != EEXIST)
+        st = catex_error_set(err, CATEX_ERR_IO, "cannot create checkpoint directory %s: %s", r->ckpt_dir, strerror(errno));
+      if (!st) st = catex_exchange_checkpoint_write(ex, path, err);
+      last = MPI_Wtime();
+    }
+  }
+  if (!st) st = catex_exchange_finish(ex, &res->xr, err);
+  if (*path && (!st || resumed)) {
+    /* its checkpoint goes once the result is in the file (catex_task_runner_flushed) */
+    if (r->nfinished == r->cap_finished) {
+      long cap = r->cap_finished ? 2 * r->cap_finished : 16;
+      long *f = realloc(r->finished, sizeof(long) * (size_t)cap);
+      if (f) {
+        r->finished = f;
+        r->cap_finished = cap;
+      }
+    }
+    if (r->nfinished < r->cap_finished) r->finished[r->nfinished++] = t->id;
+  }
+  catex_exchange_destroy(ex);
+  catex_lattice_destroy(lat);
+  for (int k = 0; V && k < nr; k++) free(V[k]);
+  free(V);
+  free(streams);
+  return st;
+}
+
 static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_result *res, catex_error *err)
 {
   const catex_study *s = catex_job_study(r->job, t->study);
@@ -143,6 +268,7 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
       (st = task_cache_get(r->cache, &key, need_V, area, &lat, &V, &G, err)))
     return st;
   res->nsites = catex_lattice_num_sites(lat);
+  if (s->kind == CATEX_STUDY_EXCHANGE) return run_exchange(r, s, t, &key, res, err);
   if (need_V && V) res->V_checksum = catex_potential_checksum(V, res->nsites);
   if (s->kind == CATEX_STUDY_POTENTIAL) {
     size_t nv = (size_t)res->nsites * (size_t)res->nsites;

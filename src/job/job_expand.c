@@ -31,6 +31,10 @@ static double task_cost(const catex_study *s, const catex_task *t)
     double ncore = (double)catex_lattice_spec_num_sites(t->lattice.kind, t->lattice.side, 0);
     return potential + ncore * (double)(s->equilibrate + s->measure) * n;
   }
+  case CATEX_STUDY_EXCHANGE: { /* one equilibrium run and one V per rung */
+    double ncore = (double)catex_lattice_spec_num_sites(t->lattice.kind, t->lattice.side, 0);
+    return s->nvalues[CATEX_PARAM_KSHELL] * (potential + ncore * (double)(s->equilibrate + s->measure) * n);
+  }
   default:
     return potential;
   }
@@ -79,9 +83,14 @@ static void fill_study(catex_job *job, int k)
     long rest = idx / s->replicas;
     for (int i = CATEX_NUM_PARAMS - 1; i >= 0; i--) {
       const int p = s->order[i];
+      if (s->kind == CATEX_STUDY_EXCHANGE && p == CATEX_PARAM_KSHELL) {
+        t->value[p] = s->values[p][0]; /* the ladder is not scanned: the task holds its bottom rung */
+        continue;
+      }
       t->value[p] = s->values[p][rest % s->nvalues[p]];
       rest /= s->nvalues[p];
     }
+    t->rung_stream = -1;
     t->lattice.kind = s->lattice;
     t->lattice.side = (int)t->value[CATEX_PARAM_SIDE];
     t->lattice.shell_layers = (int)t->value[CATEX_PARAM_SHELL_LAYERS];
@@ -112,5 +121,15 @@ catex_status jexpand(const jctx *c, catex_job *job)
     if (st) return st;
     fill_study(job, k);
   }
+  /* rung streams of the ladders after all task ids (stream t is task t's) */
+  long next = total;
+  for (long t = 0; t < total; t++) {
+    const catex_study *s = &job->studies[job->tasks[t].study];
+    if (s->kind != CATEX_STUDY_EXCHANGE) continue;
+    job->tasks[t].rung_stream = next;
+    next += s->nvalues[CATEX_PARAM_KSHELL];
+  }
+  if (next >= 0x7fffffffL)
+    return catex_error_set(c->err, CATEX_ERR_PARSE, "%s: the job needs %ld random streams (limit 2^31 - 1)", c->file, next);
   return CATEX_OK;
 }

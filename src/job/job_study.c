@@ -12,36 +12,38 @@ enum {
   /* 0 .. CATEX_NUM_PARAMS-1 are the parameters, in catex_param order */
   K_NAME = CATEX_NUM_PARAMS, K_KIND, K_LATTICE, K_NNN, K_SWEEPS, K_STRIDE, K_SERIES, K_AREA, K_REPLICAS,
   K_TRAJECTORIES, K_SAMPLES, K_T_MIN, K_SNAPSHOTS, K_C_STOP, K_MAX_EVENTS, K_K_EX0, K_K_DIFF0, K_PETSC,
-  K_INTERIOR, K_SNAP_EVERY, NKEYS
+  K_INTERIOR, K_SNAP_EVERY, K_EXCHANGE_EVERY, K_HIST_BINS, K_SAMPLE_STRIDE, K_PERMUTATION_STRIDE, NKEYS
 };
 
 static const char *const other_keys[NKEYS - CATEX_NUM_PARAMS] = {
     "name", "kind", "lattice", "nnn_mismatch", "sweeps", "stride", "series", "area_deviation", "replicas",
     "trajectories", "samples", "t_min", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options",
-    "interior_layers", "snapshot_every"};
+    "interior_layers", "snapshot_every", "exchange_every", "hist_bins", "sample_stride", "permutation_stride"};
 
 #define KMC (1u << CATEX_STUDY_KMC)
 #define EQ (1u << CATEX_STUDY_EQUILIBRIUM)
 #define POT (1u << CATEX_STUDY_POTENTIAL)
-#define ALL (KMC | EQ | POT)
+#define EXC (1u << CATEX_STUDY_EXCHANGE)
+#define ALL (KMC | EQ | POT | EXC)
 
 /* Which kinds each key belongs to (README, "Keys of a study"). */
 static const unsigned key_kinds[NKEYS] = {
-    ALL, ALL, ALL, KMC | EQ, KMC | EQ, KMC | EQ, KMC | EQ, EQ, KMC, /* parameters */
-    ALL, ALL, ALL, ALL, EQ, EQ, EQ, KMC | EQ, EQ,                    /* name .. replicas */
-    KMC, KMC, KMC, KMC, KMC, KMC, KMC, KMC, ALL,                     /* trajectories .. petsc */
-    KMC, EQ};                                                        /* interior_layers, snapshot_every */
+    ALL, ALL, ALL, KMC | EQ | EXC, KMC | EQ | EXC, KMC | EQ | EXC, KMC | EQ | EXC, EQ | EXC, KMC, /* parameters */
+    ALL, ALL, ALL, ALL, EQ | EXC, EQ | EXC, EQ | EXC, KMC | EQ | EXC, EQ | EXC, /* name .. replicas */
+    KMC, KMC, KMC, KMC, KMC, KMC, KMC, KMC, ALL,                                /* trajectories .. petsc */
+    KMC, EQ,                                                                    /* interior_layers, snapshot_every */
+    EXC, EXC, EXC, EXC};                                                        /* exchange_every .. */
 
-static const char *const kind_names[] = {"kmc", "equilibrium", "potential"};
+static const char *const kind_names[] = {"kmc", "equilibrium", "potential", "exchange"};
 
 const char *catex_study_kind_name(catex_study_kind kind)
 {
-  return (unsigned)kind < 3 ? kind_names[kind] : "unknown";
+  return (unsigned)kind < CATEX_NUM_STUDY_KINDS ? kind_names[kind] : "unknown";
 }
 
 int catex_param_applies(catex_study_kind kind, catex_param p)
 {
-  return (unsigned)p < CATEX_NUM_PARAMS && (unsigned)kind < 3 && (key_kinds[p] & (1u << kind));
+  return (unsigned)p < CATEX_NUM_PARAMS && (unsigned)kind < CATEX_NUM_STUDY_KINDS && (key_kinds[p] & (1u << kind));
 }
 
 int catex_param_is_integer(catex_param p) { return p == CATEX_PARAM_SIDE || p == CATEX_PARAM_SHELL_LAYERS; }
@@ -52,6 +54,9 @@ static const char *kinds_of(unsigned mask)
   case KMC: return "kmc";
   case EQ: return "equilibrium";
   case POT: return "potential";
+  case EXC: return "exchange";
+  case EQ | EXC: return "equilibrium and exchange";
+  case KMC | EQ | EXC: return "kmc, equilibrium and exchange";
   case KMC | EQ: return "kmc and equilibrium";
   default: return "all";
   }
@@ -191,11 +196,11 @@ static catex_status parse_kind(const jctx *c, const jentry *e, const char *key, 
   const char *v;
   catex_status st = jstring(c, e->value, key, &v);
   if (st) return st;
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < CATEX_NUM_STUDY_KINDS; i++)
     if (strcmp(v, kind_names[i]) == 0) { s->kind = (catex_study_kind)i; return CATEX_OK; }
-  const char *hint = jsuggest(v, kind_names, 3);
+  const char *hint = jsuggest(v, kind_names, CATEX_NUM_STUDY_KINDS);
   if (hint) return jfail(c, jline(e->value), key, "unknown kind '%s' (did you mean '%s'?)", v, hint);
-  return jfail(c, jline(e->value), key, "unknown kind '%s' (expected kmc, equilibrium or potential)", v);
+  return jfail(c, jline(e->value), key, "unknown kind '%s' (expected kmc, equilibrium, potential or exchange)", v);
 }
 
 static catex_status parse_lattice(const jctx *c, const jentry *e, const char *key, catex_study *s)
@@ -310,13 +315,71 @@ static catex_status parse_params(const jctx *c, const jentry *e, const char *pat
   return CATEX_OK;
 }
 
+/* The ladder (kshell) and the keys of exchange studies. The ladder is one
+ * task's rungs, so it must have >= 2 strictly ascending values; every
+ * lattice needs a shell and every eps must be non-zero, or all rungs would
+ * be the same system. */
+static catex_status parse_exchange_keys(const jctx *c, const jentry *e, const char *path, catex_study *s)
+{
+  char key[256];
+  catex_status st;
+  long v;
+  const double *K = s->values[CATEX_PARAM_KSHELL];
+  const int nk = s->nvalues[CATEX_PARAM_KSHELL];
+  const yaml_node_t *kn = e[CATEX_PARAM_KSHELL].value;
+  jpath(key, sizeof key, path, "kshell");
+  if (!kn) return jfail(c, s->line, key, "missing required key: the ladder of K_shell values (a list or {from, to, step})");
+  if (nk < 2) return jfail(c, jline(kn), key, "a ladder needs at least 2 rungs, got %d", nk);
+  s->scanned[CATEX_PARAM_KSHELL] = 0; /* one ladder, not a scan */
+  for (int k = 1; k < nk; k++)
+    if (!(K[k] > K[k - 1]))
+      return jfail(c, jline(kn), key, "the ladder must ascend strictly: value %d (%g) after %g", k, K[k], K[k - 1]);
+  for (int i = 0; i < s->nvalues[CATEX_PARAM_SHELL_LAYERS]; i++)
+    if (s->values[CATEX_PARAM_SHELL_LAYERS][i] < 1)
+      return jfail(c, e[CATEX_PARAM_SHELL_LAYERS].value ? jline(e[CATEX_PARAM_SHELL_LAYERS].value) : s->line,
+                   jpath(key, sizeof key, path, "shell_layers"),
+                   "exchange studies need shell_layers >= 1 (without a shell K_shell changes nothing)");
+  for (int i = 0; i < s->nvalues[CATEX_PARAM_EPS]; i++)
+    if (s->values[CATEX_PARAM_EPS][i] == 0)
+      return jfail(c, e[CATEX_PARAM_EPS].value ? jline(e[CATEX_PARAM_EPS].value) : s->line,
+                   jpath(key, sizeof key, path, "eps"), "exchange studies need eps != 0 (K_shell acts through the elastic energy)");
+  if (s->series)
+    return jfail(c, jline(e[K_SERIES].value), jpath(key, sizeof key, path, "series"),
+                 "not available in exchange studies (use sample_stride for stored samples)");
+  if (s->area_deviation)
+    return jfail(c, jline(e[K_AREA].value), jpath(key, sizeof key, path, "area_deviation"),
+                 "not available in exchange studies (displacements depend on the rung)");
+#define XKEY(k) jpath(key, sizeof key, path, other_keys[(k) - CATEX_NUM_PARAMS])
+  if (e[K_EXCHANGE_EVERY].value) {
+    if ((st = jinteger(c, e[K_EXCHANGE_EVERY].value, XKEY(K_EXCHANGE_EVERY), 1, 1e15, &v))) return st;
+    s->exchange_every = v;
+  }
+  if (e[K_HIST_BINS].value) {
+    if ((st = jinteger(c, e[K_HIST_BINS].value, XKEY(K_HIST_BINS), 1, 100000, &v))) return st;
+    s->hist_bins = (int)v;
+  }
+  const int sk[2] = {K_SAMPLE_STRIDE, K_PERMUTATION_STRIDE};
+  long *sv[2] = {&s->sample_stride, &s->permutation_stride};
+  for (int i = 0; i < 2; i++) {
+    if (!e[sk[i]].value) continue;
+    if ((st = jinteger(c, e[sk[i]].value, XKEY(sk[i]), 0, 1e15, sv[i]))) return st;
+    if (*sv[i] > s->measure)
+      return jfail(c, jline(e[sk[i]].value), key, "%ld exceeds the %ld measured sweeps (0 stores nothing)", *sv[i],
+                   s->measure);
+  }
+  if (s->sample_stride > s->measure) s->sample_stride = s->measure;
+  if (s->permutation_stride > s->measure) s->permutation_stride = s->measure;
+#undef XKEY
+  return CATEX_OK;
+}
+
 static catex_status parse_kind_keys(const jctx *c, const jentry *e, const char *path, catex_study *s)
 {
   char key[256];
   catex_status st;
   long v;
 #define KEY(k) jpath(key, sizeof key, path, other_keys[(k) - CATEX_NUM_PARAMS])
-  if (s->kind == CATEX_STUDY_EQUILIBRIUM) {
+  if (s->kind == CATEX_STUDY_EQUILIBRIUM || s->kind == CATEX_STUDY_EXCHANGE) {
     if (!e[K_SWEEPS].value) return jfail(c, s->line, KEY(K_SWEEPS), "missing required key (write {equilibrate: n, measure: n})");
     if ((st = parse_sweeps(c, &e[K_SWEEPS], KEY(K_SWEEPS), s))) return st;
     if (e[K_STRIDE].value) {
@@ -396,6 +459,7 @@ static catex_status parse_kind_keys(const jctx *c, const jentry *e, const char *
     if ((st = jstring(c, e[K_PETSC].value, KEY(K_PETSC), &opt))) return st;
     if (!(s->petsc_options = strdup(opt))) return catex_error_set(c->err, CATEX_ERR_NOMEM, "out of memory");
   }
+  if (s->kind == CATEX_STUDY_EXCHANGE && (st = parse_exchange_keys(c, e, path, s))) return st;
 #undef KEY
   return CATEX_OK;
 }
@@ -416,7 +480,8 @@ static catex_status check_size(const jctx *c, const jentry *e, const char *path,
   }
   s->max_sites = (int)n;
   double ntasks = s->replicas;
-  for (int p = 0; p < CATEX_NUM_PARAMS; p++) ntasks *= s->nvalues[p];
+  for (int p = 0; p < CATEX_NUM_PARAMS; p++)
+    if (!(s->kind == CATEX_STUDY_EXCHANGE && p == CATEX_PARAM_KSHELL)) ntasks *= s->nvalues[p];
   if (ntasks > (double)CATEX_JOB_MAX_TASKS)
     return jfail(c, s->line, path, "expands to %.3g tasks (limit %ld)", ntasks, CATEX_JOB_MAX_TASKS);
   s->ntasks = (long)ntasks;
@@ -436,6 +501,10 @@ catex_status jstudy_parse(const jctx *c, const yaml_node_t *node, int k, catex_s
   s->c_stop = -1;
   s->k_ex0 = s->k_diff0 = 1;
   s->stride = 1;
+  s->exchange_every = 1;
+  s->hist_bins = 50;
+  s->sample_stride = 100;
+  s->permutation_stride = 100;
   s->nnn = CATEX_NNN_UNIT;
   snprintf(s->name, sizeof s->name, "study%d", k);
 

@@ -57,7 +57,7 @@ catex_status out_write_rows(catex_output *o, const odset *d, long n, const long 
     for (long i = 0; i < n && !st;) {
       long j = i + 1;
       while (j < n && rows[j] == rows[j - 1] + 1) j++;
-      hsize_t start[3] = {(hsize_t)rows[i], 0, 0}, count[3] = {(hsize_t)(j - i), d->dims[1], d->dims[2]};
+      hsize_t start[4] = {(hsize_t)rows[i], 0, 0, 0}, count[4] = {(hsize_t)(j - i), d->dims[1], d->dims[2], d->dims[3]};
       if (H5Sselect_hyperslab(fs, H5S_SELECT_OR, start, NULL, count, NULL) < 0) st = CATEX_ERR_IO;
       i = j;
     }
@@ -89,6 +89,8 @@ static void fill_row(const odset *d, const catex_task_result *r, void *row)
   double *x = row;
   const catex_kmc_result *k = &r->kmc;
   const catex_equilibrium_result *e = &r->eq;
+  const catex_exchange_result *xr = &r->xr;
+  const size_t nr = (size_t)xr->nrungs;
   size_t n = d->rowlen;
   switch (d->field) {
   case OF_RUNTIME: x[0] = r->runtime; break;
@@ -151,6 +153,30 @@ static void fill_row(const odset *d, const catex_task_result *r, void *row)
     break;
   }
   case OF_V_SUM: *(int64_t *)row = (int64_t)r->V_checksum; break;
+  case OF_X_KSHELL: copy_doubles(x, n, xr->kshell, nr); break;
+  case OF_X_FMEAN: copy_doubles(x, n, xr->f_mean, nr * CATEX_NUM_PHASES); break;
+  case OF_X_FERR: copy_doubles(x, n, xr->f_err, nr * CATEX_NUM_PHASES); break;
+  case OF_X_FUMEAN: copy_doubles(x, n, xr->fU_mean, nr); break;
+  case OF_X_FUERR: copy_doubles(x, n, xr->fU_err, nr); break;
+  case OF_X_FUVAR: copy_doubles(x, n, xr->fU_var, nr); break;
+  case OF_X_FUVARERR: copy_doubles(x, n, xr->fU_var_err, nr); break;
+  case OF_X_EMEAN: copy_doubles(x, n, xr->E_mean, nr); break;
+  case OF_X_EERR: copy_doubles(x, n, xr->E_err, nr); break;
+  case OF_X_ACC: copy_doubles(x, n, xr->acceptance, nr); break;
+  case OF_X_SWAPACC: copy_doubles(x, n, xr->swap_acceptance, nr - 1); break;
+  case OF_X_SFU: copy_doubles(x, n, xr->sample_fU, nr * (size_t)xr->nsamples); break;
+  case OF_X_SE: copy_doubles(x, n, xr->sample_energy, nr * nr * (size_t)xr->nsamples); break;
+  case OF_X_SF: copy_doubles(x, n, xr->sample_f, nr * CATEX_NUM_PHASES * (size_t)xr->nsamples); break;
+  case OF_X_HIST: case OF_X_SWAPATT: case OF_X_TRIPS: {
+    const long long *src = d->field == OF_X_HIST ? xr->fU_hist : d->field == OF_X_SWAPATT ? xr->swap_attempts : xr->round_trips;
+    const size_t have = d->field == OF_X_HIST ? nr * (size_t)xr->nbins : d->field == OF_X_SWAPATT ? nr - 1 : nr;
+    for (size_t i = 0; i < n; i++) ((int64_t *)row)[i] = i < have ? src[i] : -1;
+    break;
+  }
+  case OF_X_PERM:
+    for (size_t i = 0; i < n; i++)
+      ((int32_t *)row)[i] = i < nr * (size_t)xr->npermutations ? xr->permutation[i] : -1;
+    break;
   }
 }
 

@@ -20,7 +20,10 @@ typedef enum {
   OF_E_DA2MEAN, OF_E_DA2ERR, OF_E_TAUFU, OF_E_TAUE, OF_E_ACC,
   OF_E_FUSERIES, OF_E_ESERIES,
   OF_P_V, OF_P_N,                                               /* potential */
-  OF_K_FINT, OF_E_SNAP, OF_V_SUM                                /* later additions */
+  OF_K_FINT, OF_E_SNAP, OF_V_SUM,                               /* later additions */
+  OF_X_KSHELL, OF_X_FMEAN, OF_X_FERR, OF_X_FUMEAN, OF_X_FUERR,  /* exchange */
+  OF_X_FUVAR, OF_X_FUVARERR, OF_X_EMEAN, OF_X_EERR, OF_X_ACC, OF_X_HIST,
+  OF_X_SWAPATT, OF_X_SWAPACC, OF_X_TRIPS, OF_X_PERM, OF_X_SFU, OF_X_SE, OF_X_SF
 } ofield;
 
 /* One result dataset: nrows rows (the tasks of a study, or all tasks for
@@ -31,7 +34,7 @@ typedef struct {
   hid_t dset;
   otype type;
   int rank;           /* dataspace rank */
-  hsize_t dims[3];
+  hsize_t dims[4];
   long nrows, first_task;
   size_t rowlen;      /* elements per row */
   int nmax;           /* padding width for N-sized axes (kmc snapshots, V) */

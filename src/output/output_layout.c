@@ -13,7 +13,10 @@
 
 #include "output_internal.h"
 
-typedef enum { SH_1, SH_2, SH_5, SH_NS, SH_NS5, SH_NSNAP, SH_SNAP, SH_SERIES, SH_V } oshape;
+typedef enum {
+  SH_1, SH_2, SH_5, SH_NS, SH_NS5, SH_NSNAP, SH_SNAP, SH_SERIES, SH_V,
+  SH_XR, SH_XR5, SH_XHIST, SH_XP, SH_XPERM, SH_XS, SH_XSE, SH_XS5 /* exchange: rung, pair, sample axes */
+} oshape;
 
 typedef struct {
   ofield field;
@@ -79,6 +82,37 @@ static const ofield_info pot_fields[] = {
      "FNV-1a 64-bit hash of the task's V_eff (N x N native doubles, row-major), 0 if no V was used"},
 };
 
+/* Exchange studies (README "Output file", exchange studies): a leading axis
+ * over the study's ladder tasks, then rungs (nr), pairs (nr - 1), bins,
+ * stored samples or permutations. */
+static const ofield_info exchange_fields[] = {
+    {OF_X_KSHELL, "kshell", OT_F64, SH_XR, NAN, "", "K_shell of each rung (ascending)"},
+    {OF_X_FMEAN, "f_mean", OT_F64, SH_XR5, NAN, "", "mean phase fractions over the interior core, per rung"},
+    {OF_X_FERR, "f_err", OT_F64, SH_XR5, NAN, "", "standard errors of f_mean (blocking)"},
+    {OF_X_FUMEAN, "fU_mean", OT_F64, SH_XR, NAN, "", "mean of f_U = f_U1 + f_U2 at each rung"},
+    {OF_X_FUERR, "fU_err", OT_F64, SH_XR, NAN, "", "standard error of fU_mean (blocking)"},
+    {OF_X_FUVAR, "fU_var", OT_F64, SH_XR, NAN, "",
+     "Var(f_U) = <f_U^2> - <f_U>^2 over the series measured at the rung: the ladder's equilibrium variance"},
+    {OF_X_FUVARERR, "fU_var_err", OT_F64, SH_XR, NAN, "", "standard error of fU_var (jackknife over 32 blocks)"},
+    {OF_X_EMEAN, "E_mean", OT_F64, SH_XR, NAN, "energy unit", "mean energy under the rung's own potential"},
+    {OF_X_EERR, "E_err", OT_F64, SH_XR, NAN, "energy unit", "standard error of E_mean (blocking)"},
+    {OF_X_ACC, "acceptance", OT_F64, SH_XR, NAN, "", "acceptance ratio of the Kawasaki moves at each rung"},
+    {OF_X_HIST, "fU_hist", OT_I64, SH_XHIST, -1, "counts",
+     "histogram of the measured f_U at each rung; bin b = [b, b+1) / nb, the last closed (attribute bin_edges)"},
+    {OF_X_SWAPATT, "swap_attempts", OT_I64, SH_XP, -1, "", "swap attempts of the pair (k, k+1), measurement phase"},
+    {OF_X_SWAPACC, "swap_acceptance", OT_F64, SH_XP, NAN, "", "accepted / attempted swaps of the pair (k, k+1)"},
+    {OF_X_TRIPS, "round_trips", OT_I64, SH_XR, -1, "",
+     "completed rung 0 -> top -> rung 0 round trips of configuration r (the one that started at rung r)"},
+    {OF_X_PERM, "permutation", OT_I32, SH_XPERM, -1, "",
+     "configuration at rung k at the s-th stored point (after measured sweeps stride, 2 stride, ...)"},
+    {OF_X_SFU, "sample_fU", OT_F64, SH_XS, NAN, "", "f_U of the configuration at rung k at stored sample s"},
+    {OF_X_SE, "sample_energy", OT_F64, SH_XSE, NAN, "energy unit",
+     "[t, s, k, l]: full energy under rung l's potential of the configuration at rung k at sample s"},
+    {OF_X_SF, "sample_f", OT_F64, SH_XS5, NAN, "", "phase fractions of the configuration at rung k at sample s"},
+    {OF_V_SUM, "V_checksum", OT_I64, SH_1, 0, "",
+     "FNV-1a 64-bit hash continued over every rung's V_eff, bottom rung first (N x N native doubles, row-major)"},
+};
+
 static const char *const phase_names[CATEX_NUM_PHASES] = {"U1", "S1", "S2", "U2", "unclassified"};
 
 size_t out_elsize(otype t)
@@ -128,6 +162,14 @@ static const char *axes_name(oshape s)
   case SH_SNAP: return "task, snapshot, site";
   case SH_SERIES: return "task, measured sample";
   case SH_V: return "task, site, site";
+  case SH_XR: return "task, rung";
+  case SH_XR5: return "task, rung, phase";
+  case SH_XHIST: return "task, rung, bin";
+  case SH_XP: return "task, pair";
+  case SH_XPERM: return "task, permutation_point, rung";
+  case SH_XS: return "task, sample, rung";
+  case SH_XSE: return "task, sample, rung, rung";
+  case SH_XS5: return "task, sample, rung, phase";
   }
   return "";
 }
@@ -155,6 +197,9 @@ static odset field_shape(const ofield_info *fi, int study, long nrows, long firs
   d.dims[0] = (hsize_t)nrows;
   d.rank = 1;
   long nmeas = s && s->stride > 0 ? s->measure / s->stride : 0;
+  const int nr = s ? s->nvalues[CATEX_PARAM_KSHELL] : 0;
+  const long nsamp = s && s->sample_stride > 0 ? s->measure / s->sample_stride : 0;
+  const long nperm = s && s->permutation_stride > 0 ? s->measure / s->permutation_stride : 0;
   switch (fi->shape) {
   case SH_1: break;
   case SH_2: d.rank = 2; d.dims[1] = 2; break;
@@ -165,10 +210,42 @@ static odset field_shape(const ofield_info *fi, int study, long nrows, long firs
   case SH_SNAP: d.rank = 3; d.dims[1] = (hsize_t)s->nsnapshots; d.dims[2] = (hsize_t)s->max_sites; break;
   case SH_SERIES: d.rank = 2; d.dims[1] = (hsize_t)nmeas; break;
   case SH_V: d.rank = 3; d.dims[1] = d.dims[2] = (hsize_t)s->max_sites; break;
+  case SH_XR: d.rank = 2; d.dims[1] = (hsize_t)nr; break;
+  case SH_XR5: d.rank = 3; d.dims[1] = (hsize_t)nr; d.dims[2] = CATEX_NUM_PHASES; break;
+  case SH_XHIST: d.rank = 3; d.dims[1] = (hsize_t)nr; d.dims[2] = (hsize_t)s->hist_bins; break;
+  case SH_XP: d.rank = 2; d.dims[1] = (hsize_t)(nr - 1); break;
+  case SH_XPERM: d.rank = 3; d.dims[1] = (hsize_t)nperm; d.dims[2] = (hsize_t)nr; break;
+  case SH_XS: d.rank = 3; d.dims[1] = (hsize_t)nsamp; d.dims[2] = (hsize_t)nr; break;
+  case SH_XSE: d.rank = 4; d.dims[1] = (hsize_t)nsamp; d.dims[2] = d.dims[3] = (hsize_t)nr; break;
+  case SH_XS5: d.rank = 4; d.dims[1] = (hsize_t)nsamp; d.dims[2] = (hsize_t)nr; d.dims[3] = CATEX_NUM_PHASES; break;
   }
   d.rowlen = 1;
   for (int k = 1; k < d.rank; k++) d.rowlen *= (size_t)d.dims[k];
   return d;
+}
+
+/* bin_edges of fU_hist, stride of the stored permutations and samples. */
+static catex_status exchange_attrs(hid_t dset, const ofield_info *fi, const catex_study *s, catex_error *err)
+{
+  if (fi->field == OF_X_HIST) {
+    const int nb = s->hist_bins;
+    double *edges = malloc(sizeof(double) * (size_t)(nb + 1));
+    if (!edges) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
+    for (int b = 0; b <= nb; b++) edges[b] = (double)b / nb;
+    hsize_t dim = (hsize_t)(nb + 1);
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    hid_t a = sp >= 0 ? H5Acreate2(dset, "bin_edges", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int bad = a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, edges) < 0;
+    if (a >= 0) H5Aclose(a);
+    if (sp >= 0) H5Sclose(sp);
+    free(edges);
+    if (bad) return catex_error_set(err, CATEX_ERR_IO, "cannot write attribute bin_edges");
+    return CATEX_OK;
+  }
+  if (fi->field == OF_X_PERM) return out_attr_long(dset, "stride", s->permutation_stride, err);
+  if (fi->field == OF_X_SFU || fi->field == OF_X_SE || fi->field == OF_X_SF)
+    return out_attr_long(dset, "stride", s->sample_stride, err);
+  return CATEX_OK;
 }
 
 static catex_status open_or_create(catex_output *o, hid_t loc, const ofield_info *fi, int study, long nrows,
@@ -203,8 +280,9 @@ static catex_status open_or_create(catex_output *o, hid_t loc, const ofield_info
     if ((st = out_attr_string(d.dset, "units", fi->units, err)) || (st = out_attr_string(d.dset, "description", fi->description, err)) ||
         (st = out_attr_string(d.dset, "axes", axes_name(fi->shape), err)))
       goto done;
-    if (fi->shape == SH_NS5 || fi->shape == SH_5)
+    if (fi->shape == SH_NS5 || fi->shape == SH_5 || fi->shape == SH_XR5 || fi->shape == SH_XS5)
       if ((st = out_attr_strings(d.dset, "phases", phase_names, CATEX_NUM_PHASES, err))) goto done;
+    if ((st = exchange_attrs(d.dset, fi, s, err))) goto done;
   } else {
     if (H5Lexists(loc, fi->name, H5P_DEFAULT) <= 0) {
       st = catex_error_set(err, CATEX_ERR_IO, "dataset '%s' is missing", fi->name);
@@ -212,7 +290,7 @@ static catex_status open_or_create(catex_output *o, hid_t loc, const ofield_info
     }
     d.dset = H5Dopen2(loc, fi->name, H5P_DEFAULT);
     space = d.dset >= 0 ? H5Dget_space(d.dset) : -1;
-    hsize_t fd[3] = {0, 0, 0};
+    hsize_t fd[4] = {0, 0, 0, 0};
     int r = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
     if (r == d.rank) H5Sget_simple_extent_dims(space, fd, NULL);
     if (r != d.rank || memcmp(fd, d.dims, sizeof fd) != 0) {
@@ -234,6 +312,8 @@ static int field_wanted(const catex_study *s, ofield f)
   switch (f) {
   case OF_K_SNAPT: case OF_K_SNAP: case OF_E_SNAP: return s->nsnapshots > 0;
   case OF_E_FUSERIES: case OF_E_ESERIES: return s->series && s->stride > 0 && s->measure / s->stride > 0;
+  case OF_X_PERM: return s->permutation_stride > 0;
+  case OF_X_SFU: case OF_X_SE: case OF_X_SF: return s->sample_stride > 0;
   default: return 1;
   }
 }
@@ -243,6 +323,7 @@ static const ofield_info *study_fields(const catex_study *s, size_t *n)
   switch (s->kind) {
   case CATEX_STUDY_KMC: *n = sizeof kmc_fields / sizeof kmc_fields[0]; return kmc_fields;
   case CATEX_STUDY_EQUILIBRIUM: *n = sizeof eq_fields / sizeof eq_fields[0]; return eq_fields;
+  case CATEX_STUDY_EXCHANGE: *n = sizeof exchange_fields / sizeof exchange_fields[0]; return exchange_fields;
   default: *n = sizeof pot_fields / sizeof pot_fields[0]; return pot_fields;
   }
 }
@@ -287,7 +368,8 @@ catex_status out_layout(catex_output *o, int create, catex_error *err)
   const catex_job *job = o->job;
   int nst = catex_job_num_studies(job);
   int max = (int)(sizeof task_fields / sizeof task_fields[0]) +
-            nst * (int)(sizeof eq_fields / sizeof eq_fields[0] + sizeof kmc_fields / sizeof kmc_fields[0]);
+            nst * (int)(sizeof eq_fields / sizeof eq_fields[0] + sizeof kmc_fields / sizeof kmc_fields[0] +
+                        sizeof exchange_fields / sizeof exchange_fields[0]);
   o->dsets = calloc((size_t)max, sizeof *o->dsets);
   if (!o->dsets) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
   o->ndsets = 0;

@@ -87,6 +87,8 @@ static catex_status write_task_columns(catex_output *o, hid_t loc, long first, l
   const catex_study *s0 = all ? NULL : catex_job_study(job, catex_job_task(job, first)->study);
   for (int p = 0; p < CATEX_NUM_PARAMS; p++) {
     if (s0 && !catex_param_applies(s0->kind, (catex_param)p)) continue;
+    /* an exchange study's kshell is its [task, rung] dataset of the ladder */
+    if (s0 && s0->kind == CATEX_STUDY_EXCHANGE && p == CATEX_PARAM_KSHELL) continue;
     for (long t = 0; t < n; t++) v[t] = catex_job_task(job, first + t)->value[p];
     if ((st = write_full(o, loc, catex_param_name((catex_param)p), H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dim, v,
                          param_units((catex_param)p), param_desc((catex_param)p), err)))
@@ -179,6 +181,13 @@ static catex_status write_study(catex_output *o, hid_t studies, int k, catex_err
   if (s->kind == CATEX_STUDY_KMC && (st = out_attr_long(g, "interior_layers", s->interior_layers, err))) goto done;
   if (s->kind == CATEX_STUDY_EQUILIBRIUM && s->snapshot_every > 0 &&
       (st = out_attr_long(g, "snapshot_every", s->snapshot_every, err)))
+    goto done;
+  if (s->kind == CATEX_STUDY_EXCHANGE &&
+      ((st = out_attr_long(g, "rungs", s->nvalues[CATEX_PARAM_KSHELL], err)) ||
+       (st = out_attr_long(g, "exchange_every", s->exchange_every, err)) ||
+       (st = out_attr_long(g, "hist_bins", s->hist_bins, err)) ||
+       (st = out_attr_long(g, "sample_stride", s->sample_stride, err)) ||
+       (st = out_attr_long(g, "permutation_stride", s->permutation_stride, err))))
     goto done;
   if ((st = write_task_columns(o, g, s->first_task, s->ntasks, 0, err))) goto done;
   gcpl = H5Pcreate(H5P_GROUP_CREATE);

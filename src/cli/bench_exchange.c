@@ -1,0 +1,178 @@
+/* `catex bench exchange`: (1) the cost of replica exchange at core side 24
+ * + 1 shell (N = 1801): time per sweep per rung of a ladder with no swap
+ * rounds and with a swap round every sweep (exchange_every = 1), the same
+ * sweeps otherwise, and the overhead; (2) mixing of a side-16 ladder across
+ * its peak (K* ~ 10.8 at kT 0.2, eps 1): round trips per configuration per
+ * 1e5 measured sweeps. Wall and CPU time; one JSON object on stdout. Not a
+ * test, and on a shared machine not a final number. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "catex/elastic.h"
+#include "catex/exchange.h"
+#include "cli_common.h"
+#include "commands.h"
+
+static double cpu_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct {
+  catex_lattice *lat;
+  double **V;
+  int nr;
+} ladder_v;
+
+static void free_v(ladder_v *x)
+{
+  for (int k = 0; x->V && k < x->nr; k++) free(x->V[k]);
+  free(x->V);
+  catex_lattice_destroy(x->lat);
+}
+
+static catex_status build(int side, int nr, const double *K, ladder_v *x, catex_error *err)
+{
+  x->nr = nr;
+  x->lat = NULL;
+  x->V = calloc((size_t)nr, sizeof *x->V);
+  if (!x->V) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
+  catex_status st = CATEX_OK;
+  for (int k = 0; k < nr && !st; k++) {
+    catex_lattice_spec spec = {CATEX_LATTICE_HEXAGON, side, 1, K[k]};
+    catex_lattice *lat = NULL;
+    catex_elastic *el = NULL;
+    catex_elastic_options opt;
+    catex_elastic_options_default(&opt);
+    if ((st = catex_lattice_create(&spec, &lat, err))) break;
+    const size_t n = (size_t)catex_lattice_num_sites(lat);
+    if (!(x->V[k] = malloc(sizeof(double) * n * n))) st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
+    if (!st) st = catex_elastic_create(lat, &opt, &el, err);
+    if (!st) st = catex_elastic_potential(el, x->V[k], NULL, err);
+    catex_elastic_destroy(el);
+    if (k == 0 && !st) x->lat = lat;
+    else catex_lattice_destroy(lat);
+  }
+  return st;
+}
+
+static catex_status make_ladder(const ladder_v *x, const double *K, long equilibrate, long measure, long every,
+                                catex_exchange **ex, catex_error *err)
+{
+  catex_exchange_params p;
+  catex_exchange_params_default(&p);
+  p.eq.energy.eps = 1.0;
+  p.eq.kT = 0.2;
+  p.eq.equilibrate = equilibrate;
+  p.eq.measure = measure;
+  p.exchange_every = every;
+  p.sample_stride = p.permutation_stride = 0;
+  long streams[64];
+  for (int k = 0; k < x->nr && k < 64; k++) streams[k] = 100 + k;
+  catex_status st = catex_exchange_create(x->lat, x->nr, K, (const double *const *)x->V, &p, ex, err);
+  if (!st) st = catex_exchange_start(*ex, 1, streams, 99, err);
+  return st;
+}
+
+/* Two ladders advanced in alternating chunks of 50 sweeps, so that both see
+ * the same load of a shared machine; CPU seconds of each go to secs[]. */
+static catex_status run_pair(catex_exchange *a, catex_exchange *b, double secs[2], catex_error *err)
+{
+  int done[2] = {0, 0};
+  catex_exchange *ex[2] = {a, b};
+  catex_status st = CATEX_OK;
+  secs[0] = secs[1] = 0;
+  while (!st && !(done[0] && done[1]))
+    for (int i = 0; i < 2 && !st; i++) {
+      if (done[i]) continue;
+      double t0 = cpu_now();
+      st = catex_exchange_advance(ex[i], 50, &done[i], err);
+      secs[i] += cpu_now() - t0;
+    }
+  return st;
+}
+
+int catex_bench_exchange(int argc, char **argv)
+{
+  long sweeps = 2000, rt_sweeps = 20000, every = 1;
+  int side = 24, side_rt = 16;
+  static const struct option longopts[] = {{"sweeps", required_argument, 0, 's'},
+                                           {"rt-sweeps", required_argument, 0, 'r'},
+                                           {"side", required_argument, 0, 'n'},
+                                           {"rt-side", required_argument, 0, 'm'},
+                                           {"exchange-every", required_argument, 0, 'e'},
+                                           {0, 0, 0, 0}};
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    int bad = 0;
+    switch (c) {
+    case 's': bad = catex_cli_parse_long("bench exchange", "--sweeps", optarg, &sweeps); break;
+    case 'r': bad = catex_cli_parse_long("bench exchange", "--rt-sweeps", optarg, &rt_sweeps); break;
+    case 'n': bad = catex_cli_parse_int("bench exchange", "--side", optarg, &side); break;
+    case 'm': bad = catex_cli_parse_int("bench exchange", "--rt-side", optarg, &side_rt); break;
+    case 'e': bad = catex_cli_parse_long("bench exchange", "--exchange-every", optarg, &every); break;
+    default: bad = -1;
+    }
+    if (bad || sweeps < 10 || rt_sweeps < 10 || every < 1) {
+      fprintf(stderr, "usage: catex bench exchange [--sweeps 2000] [--side 24] [--exchange-every 1]\n"
+                      "                            [--rt-sweeps 20000] [--rt-side 16]\n");
+      return 2;
+    }
+  }
+  catex_error err;
+  catex_exchange_result r0, r1, r2;
+  /* (1) overhead: 4 rungs across the side-24 drop (16.82 .. 16.90) */
+  const double K24[4] = {16.82, 16.85, 16.88, 16.91};
+  ladder_v x24 = {0}, x16 = {0};
+  double t[2] = {0, 0}, t_rt[2] = {0, 0};
+  catex_exchange *plain = NULL, *swapping = NULL, *rt = NULL;
+  catex_status st = build(side, 4, K24, &x24, &err);
+  if (!st) st = make_ladder(&x24, K24, sweeps / 2, sweeps, 1L << 40, &plain, &err);
+  if (!st) st = make_ladder(&x24, K24, sweeps / 2, sweeps, every, &swapping, &err);
+  if (!st) st = run_pair(plain, swapping, t, &err);
+  if (!st) st = catex_exchange_finish(plain, &r0, &err);
+  if (!st) st = catex_exchange_finish(swapping, &r1, &err);
+  catex_exchange_destroy(plain);
+  catex_exchange_destroy(swapping);
+  const double t_plain = t[0], t_swap = t[1];
+  /* (2) mixing: 9 rungs across the side-16 peak */
+  double K16[9];
+  for (int k = 0; k < 9; k++) K16[k] = 10.6 + 0.05 * k;
+  if (!st) st = build(side_rt, 9, K16, &x16, &err);
+  if (!st) st = make_ladder(&x16, K16, rt_sweeps / 4, rt_sweeps, 1, &rt, &err);
+  if (!st) st = run_pair(rt, rt, t_rt, &err);
+  if (!st) st = catex_exchange_finish(rt, &r2, &err);
+  catex_exchange_destroy(rt);
+  if (st) {
+    fprintf(stderr, "catex bench exchange: %s\n", err.message);
+    free_v(&x24);
+    free_v(&x16);
+    return 1;
+  }
+  const double per_plain = t_plain / (1.5 * (double)sweeps * 4), per_swap = t_swap / (1.5 * (double)sweeps * 4);
+  double trips = 0, min_acc = 1;
+  for (int k = 0; k < 8; k++) min_acc = r2.swap_acceptance[k] < min_acc ? r2.swap_acceptance[k] : min_acc;
+  for (int k = 0; k < 9; k++) trips += (double)r2.round_trips[k];
+  printf("{\"side\": %d, \"rungs\": 4, \"kshell\": [%g, %g, %g, %g], \"sweeps\": %ld, \"factor_rank\": %d, "
+         "\"factor_residual\": %.3g, \"cpu_seconds_per_sweep_per_rung_no_exchange\": %.4g, "
+         "\"exchange_every\": %ld, \"cpu_seconds_per_sweep_per_rung_with_exchange\": %.4g, \"overhead\": %.4f, "
+         "\"swap_acceptance\": [%.3f, %.3f, %.3f], \"kawasaki_acceptance\": %.4f, "
+         "\"rt_side\": %d, \"rt_rungs\": 9, \"rt_kshell_from\": %g, \"rt_kshell_to\": %g, \"rt_sweeps\": %ld, "
+         "\"rt_swap_acceptance_min\": %.3f, \"round_trips_per_configuration_per_1e5_sweeps\": %.3f, "
+         "\"note\": \"shared machine: not final numbers\"}\n",
+         side, K24[0], K24[1], K24[2], K24[3], sweeps, r1.factor_rank, r1.factor_residual, per_plain, every, per_swap,
+         per_swap / per_plain - 1, r1.swap_acceptance[0], r1.swap_acceptance[1], r1.swap_acceptance[2],
+         r1.acceptance[0], side_rt, K16[0], K16[8], rt_sweeps,
+         min_acc, trips / 9 * 1e5 / (double)rt_sweeps);
+  catex_exchange_result_free(&r0);
+  catex_exchange_result_free(&r1);
+  catex_exchange_result_free(&r2);
+  free_v(&x24);
+  free_v(&x16);
+  return 0;
+}

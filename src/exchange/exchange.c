@@ -1,0 +1,417 @@
+/* The ladder: one equilibrium engine per rung (each with its own V), the
+ * configurations that move between them, and the swap rounds.
+ *
+ * Cost per sweep and rung at core side 24 (see exchange_factor.c for the
+ * low-rank form): the Kawasaki sweep itself (~45 us); bringing the
+ * projection z = Z^T s up to date before a swap round, by comparing the
+ * N_core core spins with those at the last update (~1 us) and adding
+ * +-2 Z[i, :] (r = 138 numbers) per changed site; the swap decision, O(r);
+ * and, only for an accepted swap, the new field of each of the two moved
+ * configurations, Z diag(c_l - c_k) z at the core sites (N_core r ~ 2.3e5
+ * flops). Diffing spins instead of hooking the move kernel leaves the
+ * equilibrium engine's hot loop untouched. z is recomputed from scratch
+ * every PROJECTION_REFRESH sweeps (deterministically, so still bitwise
+ * reproducible) to bound its round-off. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exchange_internal.h"
+
+enum { PROJECTION_REFRESH = 10000 };
+
+void catex_exchange_params_default(catex_exchange_params *p)
+{
+  memset(p, 0, sizeof *p);
+  catex_equilibrium_params_default(&p->eq);
+  p->exchange_every = 1;
+  p->hist_bins = 50;
+  p->sample_stride = 100;
+  p->permutation_stride = 100;
+  p->swap_sign = 1;
+}
+
+void catex_exchange_destroy(catex_exchange *ex)
+{
+  if (!ex) return;
+  if (ex->rung)
+    for (int k = 0; k < ex->nr; k++) catex_equilibrium_destroy(ex->rung[k]);
+  if (ex->rng)
+    for (int k = 0; k < ex->nr; k++) catex_rng_destroy(ex->rng[k]);
+  catex_rng_destroy(ex->swap_rng);
+  free(ex->rung);
+  free(ex->rng);
+  exchange_factor_free(&ex->f);
+  free(ex->kshell);
+  free(ex->perm);
+  free(ex->z);
+  free(ex->zsigma);
+  free(ex->last_end);
+  free(ex->trips);
+  free(ex->swap_att);
+  free(ex->swap_acc);
+  free(ex->series);
+  free(ex->perm_store);
+  free(ex->samp_fU);
+  free(ex->samp_E);
+  free(ex->samp_f);
+  free(ex->scratch);
+  free(ex->Zct);
+  free(ex->rung_streams);
+  free(ex);
+}
+
+static catex_status validate(const catex_lattice *lat, int nr, const double *kshell, const double *const *V,
+                             const catex_exchange_params *p, catex_error *err)
+{
+  if (!lat || !kshell || !V || !p) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
+  if (nr < 2) return catex_error_set(err, CATEX_ERR_ARG, "exchange: a ladder needs >= 2 rungs, got %d", nr);
+  for (int k = 0; k < nr; k++) {
+    if (!isfinite(kshell[k]) || !(kshell[k] > 0))
+      return catex_error_set(err, CATEX_ERR_ARG, "exchange: K_shell %g of rung %d must be finite and > 0", kshell[k], k);
+    if (k > 0 && !(kshell[k] > kshell[k - 1]))
+      return catex_error_set(err, CATEX_ERR_ARG, "exchange: K_shell must ascend along the ladder (rung %d: %g after %g)",
+                             k, kshell[k], kshell[k - 1]);
+    if (!V[k]) return catex_error_set(err, CATEX_ERR_ARG, "exchange: rung %d has no pair potential", k);
+  }
+  if (!(p->eq.energy.eps != 0) || !isfinite(p->eq.energy.eps))
+    return catex_error_set(err, CATEX_ERR_ARG, "exchange: eps = %g: without elastic energy every rung is the same",
+                           p->eq.energy.eps);
+  if (catex_lattice_get_spec(lat)->shell_layers < 1)
+    return catex_error_set(err, CATEX_ERR_ARG, "exchange: without a shell, K_shell changes nothing");
+  if (p->eq.area_deviation)
+    return catex_error_set(err, CATEX_ERR_ARG, "exchange: area deviations are not available in exchange studies");
+  if (p->exchange_every < 1)
+    return catex_error_set(err, CATEX_ERR_ARG, "exchange: exchange_every = %ld must be >= 1", p->exchange_every);
+  if (p->hist_bins < 1) return catex_error_set(err, CATEX_ERR_ARG, "exchange: hist_bins = %d must be >= 1", p->hist_bins);
+  if (p->sample_stride < 0 || p->permutation_stride < 0)
+    return catex_error_set(err, CATEX_ERR_ARG, "exchange: sample_stride and permutation_stride must be >= 0");
+  if (p->swap_sign != 1 && p->swap_sign != -1)
+    return catex_error_set(err, CATEX_ERR_ARG, "exchange: swap_sign must be +1 or -1");
+  return CATEX_OK;
+}
+
+catex_status catex_exchange_create(const catex_lattice *lat, int nr, const double *kshell, const double *const *V,
+                                   const catex_exchange_params *p, catex_exchange **out, catex_error *err)
+{
+  if (!out) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL output pointer");
+  *out = NULL;
+  catex_status st = validate(lat, nr, kshell, V, p, err);
+  if (st) return st;
+  catex_exchange *ex = calloc(1, sizeof *ex);
+  if (!ex) return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory");
+  ex->lat = lat;
+  ex->p = *p;
+  ex->p.eq.keep_series = 0;
+  ex->nr = nr;
+  ex->n = catex_lattice_num_sites(lat);
+  ex->beta = 1.0 / p->eq.kT;
+  ex->eps = p->eq.energy.eps;
+  ex->kshell = malloc(sizeof(double) * (size_t)nr);
+  ex->rung = calloc((size_t)nr, sizeof *ex->rung);
+  ex->rng = calloc((size_t)nr, sizeof *ex->rng);
+  if (!ex->kshell || !ex->rung || !ex->rng) {
+    catex_exchange_destroy(ex);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory");
+  }
+  memcpy(ex->kshell, kshell, sizeof(double) * (size_t)nr);
+  for (int k = 0; k < nr && !st; k++) st = catex_equilibrium_create(lat, V[k], NULL, &ex->p.eq, &ex->rung[k], err);
+  if (!st) st = exchange_factor_build(lat, nr, V, &ex->f, err);
+  if (st) {
+    catex_exchange_destroy(ex);
+    return st;
+  }
+  ex->ncore = catex_equilibrium_num_core(ex->rung[0]);
+  ex->core = catex_equilibrium_core_sites(ex->rung[0]);
+  const int r = ex->f.r, nc = ex->ncore;
+  const long measure = p->eq.measure;
+  ex->nmeas_max = measure / p->eq.stride;
+  ex->nsamp_max = p->sample_stride > 0 ? measure / p->sample_stride : 0;
+  ex->nperm_max = p->permutation_stride > 0 ? measure / p->permutation_stride : 0;
+  ex->perm = malloc(sizeof(int) * (size_t)nr);
+  ex->z = calloc((size_t)nr * r, sizeof(double));
+  ex->zsigma = malloc((size_t)nr * nc);
+  ex->last_end = malloc(sizeof(int) * (size_t)nr);
+  ex->trips = calloc((size_t)nr, sizeof(long long));
+  ex->swap_att = calloc((size_t)nr, sizeof(long long));
+  ex->swap_acc = calloc((size_t)nr, sizeof(long long));
+  ex->series = malloc(sizeof(double) * (size_t)nr * XS_NUM * (size_t)(ex->nmeas_max ? ex->nmeas_max : 1));
+  ex->perm_store = malloc(sizeof(int) * (size_t)nr * (size_t)(ex->nperm_max ? ex->nperm_max : 1));
+  const size_t ns = (size_t)(ex->nsamp_max ? ex->nsamp_max : 1);
+  ex->samp_fU = malloc(sizeof(double) * ns * nr);
+  ex->samp_E = malloc(sizeof(double) * ns * nr * nr);
+  ex->samp_f = malloc(sizeof(double) * ns * nr * CATEX_NUM_PHASES);
+  ex->scratch = malloc(sizeof(double) * (size_t)2 * (size_t)(r + nc));
+  ex->Zct = malloc(sizeof(double) * (size_t)r * (size_t)nc);
+  ex->rung_streams = malloc(sizeof(long) * (size_t)nr);
+  if (!ex->perm || !ex->z || !ex->zsigma || !ex->last_end || !ex->trips || !ex->swap_att || !ex->swap_acc ||
+      !ex->series || !ex->perm_store || !ex->samp_fU || !ex->samp_E || !ex->samp_f || !ex->scratch || !ex->Zct || !ex->rung_streams) {
+    catex_exchange_destroy(ex);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory for %d rungs of %ld measurements", nr,
+                           ex->nmeas_max);
+  }
+  for (int j = 0; j < r; j++)
+    for (int a = 0; a < nc; a++) ex->Zct[(size_t)j * nc + a] = ex->f.Z[(size_t)ex->core[a] * r + j];
+  *out = ex;
+  return CATEX_OK;
+}
+
+void exchange_recompute_projections(catex_exchange *ex)
+{
+  const int r = ex->f.r, n = ex->n;
+  for (int k = 0; k < ex->nr; k++) {
+    const int cfg = ex->perm[k];
+    const signed char *s = catex_equilibrium_sigma(ex->rung[k]);
+    double *z = ex->z + (size_t)cfg * r;
+    memset(z, 0, sizeof(double) * (size_t)r);
+    for (int i = 0; i < n; i++) {
+      const double *zi = ex->f.Z + (size_t)i * r;
+      const double si = s[i];
+      for (int j = 0; j < r; j++) z[j] += si * zi[j];
+    }
+    signed char *zs = ex->zsigma + (size_t)cfg * ex->ncore;
+    for (int a = 0; a < ex->ncore; a++) zs[a] = s[ex->core[a]];
+  }
+}
+
+void exchange_sync_projection(catex_exchange *ex, int k)
+{
+  const int r = ex->f.r, cfg = ex->perm[k];
+  const signed char *s = catex_equilibrium_sigma(ex->rung[k]);
+  signed char *zs = ex->zsigma + (size_t)cfg * ex->ncore;
+  double *z = ex->z + (size_t)cfg * r;
+  for (int a = 0; a < ex->ncore; a++) {
+    const signed char now = s[ex->core[a]];
+    if (now == zs[a]) continue;
+    const double d = 2.0 * now; /* s_new - s_old */
+    const double *zi = ex->f.Z + (size_t)ex->core[a] * r;
+    for (int j = 0; j < r; j++) z[j] += d * zi[j];
+    zs[a] = now;
+  }
+}
+
+double exchange_quadratic_difference(const catex_exchange *ex, int cfg, int k, int l)
+{
+  const int r = ex->f.r;
+  const double *z = ex->z + (size_t)cfg * r, *ck = ex->f.c + (size_t)k * r, *cl = ex->f.c + (size_t)l * r;
+  double s = 0;
+  for (int j = 0; j < r; j++) s += z[j] * z[j] * (cl[j] - ck[j]);
+  return s;
+}
+
+double catex_exchange_cross_energy(catex_exchange *ex, int k, int l)
+{
+  exchange_sync_projection(ex, k);
+  return catex_equilibrium_energy(ex->rung[k]) + 0.5 * ex->eps * exchange_quadratic_difference(ex, ex->perm[k], k, l);
+}
+
+const catex_equilibrium *catex_exchange_rung(const catex_exchange *ex, int k) { return ex->rung[k]; }
+int catex_exchange_configuration_at(const catex_exchange *ex, int k) { return ex->perm[k]; }
+long catex_exchange_sweeps_done(const catex_exchange *ex) { return ex->t; }
+
+void catex_exchange_factor_info(const catex_exchange *ex, int *rank, double *residual)
+{
+  if (rank) *rank = ex->f.r;
+  if (residual) *residual = ex->f.residual;
+}
+
+/* dhk = Zct^T wk, dhl = Zct^T wl as r axpys over contiguous rows: the one
+ * O(N_core r) step of the ladder, compute-bound once Zct is in cache. An
+ * AVX2 clone is picked at run time where the CPU has it; with
+ * -ffp-contract=off both clones do the same multiply and add per element
+ * (no FMA, no reassociation), so the results are bitwise the same. */
+__attribute__((target_clones("avx2", "default"))) static void correction_pass(const double *Zct, int r, int nc,
+                                                                             const double *wk, const double *wl,
+                                                                             double *restrict dhk,
+                                                                             double *restrict dhl)
+{
+  memset(dhk, 0, sizeof(double) * (size_t)nc);
+  memset(dhl, 0, sizeof(double) * (size_t)nc);
+  for (int j = 0; j < r; j++) {
+    const double *restrict row = Zct + (size_t)j * nc;
+    const double a = wk[j], b = wl[j];
+    for (int i = 0; i < nc; i++) {
+      dhk[i] += a * row[i];
+      dhl[i] += b * row[i];
+    }
+  }
+}
+
+/* After a swap of rungs k and l = k + 1: each moved configuration carries
+ * the fields and energy of the rung it came from; add (V_new - V_old) s =
+ * Z diag(c_new - c_old) z at the core sites, both corrections in one pass
+ * over Zct (the pass is memory-bound: reading Z once halves its cost). */
+static void move_potentials(catex_exchange *ex, int k, int l)
+{
+  const int r = ex->f.r, nc = ex->ncore;
+  const double *ck = ex->f.c + (size_t)k * r, *cl = ex->f.c + (size_t)l * r;
+  const double *zk = ex->z + (size_t)ex->perm[k] * r, *zl = ex->z + (size_t)ex->perm[l] * r;
+  double *wk = ex->scratch, *wl = wk + r, *dhk = wl + r, *dhl = dhk + nc;
+  double qk = 0, ql = 0;
+  for (int j = 0; j < r; j++) {
+    wk[j] = (ck[j] - cl[j]) * zk[j]; /* now at k, came from l */
+    wl[j] = (cl[j] - ck[j]) * zl[j];
+    qk += wk[j] * zk[j];
+    ql += wl[j] * zl[j];
+  }
+  correction_pass(ex->Zct, r, nc, wk, wl, dhk, dhl);
+  catex_equilibrium_adjust(ex->rung[k], dhk, 0.5 * ex->eps * qk);
+  catex_equilibrium_adjust(ex->rung[l], dhl, 0.5 * ex->eps * ql);
+}
+
+static int attempt(catex_exchange *ex, int k, double u, catex_error *err, catex_status *st)
+{
+  const int l = k + 1;
+  exchange_sync_projection(ex, k);
+  exchange_sync_projection(ex, l);
+  const int a = ex->perm[k], b = ex->perm[l];
+  /* E_k(s_l) + E_l(s_k) - E_k(s_k) - E_l(s_l) = [E_l - E_k](s_k) - [E_l - E_k](s_l) */
+  const double delta = 0.5 * ex->eps * (exchange_quadratic_difference(ex, a, k, l) - exchange_quadratic_difference(ex, b, k, l));
+  const double x = ex->beta * ex->p.swap_sign * delta;
+  if (!(x <= 0 || u < exp(-x))) return 0;
+  if ((*st = catex_equilibrium_swap_configurations(ex->rung[k], ex->rung[l], err))) return 0;
+  ex->perm[k] = b;
+  ex->perm[l] = a;
+  move_potentials(ex, k, l);
+  return 1;
+}
+
+int catex_exchange_try_swap(catex_exchange *ex, int k, double u, catex_error *err)
+{
+  catex_status st = CATEX_OK;
+  if (!ex->started || k < 0 || k + 1 >= ex->nr) return 0;
+  int acc = attempt(ex, k, u, err, &st);
+  return st ? 0 : acc;
+}
+
+static int measuring(const catex_exchange *ex) { return ex->t > ex->p.eq.equilibrate; }
+
+static void track_ends(catex_exchange *ex)
+{
+  const int top = ex->nr - 1;
+  const int c0 = ex->perm[0], ct = ex->perm[top];
+  if (ex->last_end[c0] == 1) ex->trips[c0]++;
+  ex->last_end[c0] = 0;
+  if (ex->last_end[ct] == 0) ex->last_end[ct] = 1;
+}
+
+static catex_status swap_round(catex_exchange *ex, catex_error *err)
+{
+  catex_status st = CATEX_OK;
+  for (int k = (int)(ex->round % 2); k + 1 < ex->nr; k += 2) {
+    const double u = catex_rng_uniform(ex->swap_rng);
+    const int acc = attempt(ex, k, u, err, &st);
+    if (st) return st;
+    if (measuring(ex)) {
+      ex->swap_att[k]++;
+      ex->swap_acc[k] += acc;
+    }
+  }
+  ex->round++;
+  if (measuring(ex)) track_ends(ex);
+  return CATEX_OK;
+}
+
+static void record(catex_exchange *ex)
+{
+  const long m = ex->t - ex->p.eq.equilibrate;
+  const int nr = ex->nr;
+  if (m % ex->p.eq.stride == 0 && ex->nmeas < ex->nmeas_max) {
+    for (int k = 0; k < nr; k++) {
+      double f[CATEX_NUM_PHASES];
+      catex_equilibrium_phase_fractions(ex->rung[k], f);
+      double *s = ex->series + (size_t)k * XS_NUM * ex->nmeas_max;
+      for (int a = 0; a < CATEX_NUM_PHASES; a++) s[(size_t)(XS_F0 + a) * ex->nmeas_max + ex->nmeas] = f[a];
+      s[(size_t)XS_FU * ex->nmeas_max + ex->nmeas] = f[CATEX_PHASE_U1] + f[CATEX_PHASE_U2];
+      s[(size_t)XS_E * ex->nmeas_max + ex->nmeas] = catex_equilibrium_energy(ex->rung[k]);
+    }
+    ex->nmeas++;
+  }
+  if (ex->p.sample_stride > 0 && m % ex->p.sample_stride == 0 && ex->nsamp < ex->nsamp_max) {
+    const size_t s = (size_t)ex->nsamp;
+    for (int k = 0; k < nr; k++) {
+      double f[CATEX_NUM_PHASES];
+      catex_equilibrium_phase_fractions(ex->rung[k], f);
+      ex->samp_fU[s * nr + k] = f[CATEX_PHASE_U1] + f[CATEX_PHASE_U2];
+      memcpy(ex->samp_f + (s * nr + k) * CATEX_NUM_PHASES, f, sizeof f);
+      for (int l = 0; l < nr; l++) ex->samp_E[(s * nr + k) * nr + l] = catex_exchange_cross_energy(ex, k, l);
+      /* exact at l = k: the engine's own energy, not a sum with a zero difference */
+      ex->samp_E[(s * nr + k) * nr + k] = catex_equilibrium_energy(ex->rung[k]);
+    }
+    ex->nsamp++;
+  }
+  if (ex->p.permutation_stride > 0 && m % ex->p.permutation_stride == 0 && ex->nperm < ex->nperm_max) {
+    memcpy(ex->perm_store + (size_t)ex->nperm * nr, ex->perm, sizeof(int) * (size_t)nr);
+    ex->nperm++;
+  }
+}
+
+static void begin_measurement(catex_exchange *ex)
+{
+  for (int k = 0; k < ex->nr; k++) {
+    catex_equilibrium_reset_counts(ex->rung[k]);
+    ex->last_end[k] = -1;
+    ex->trips[k] = 0;
+    ex->swap_att[k] = ex->swap_acc[k] = 0;
+  }
+}
+
+catex_status catex_exchange_start(catex_exchange *ex, long seed, const long *rung_streams, long swap_stream,
+                                  catex_error *err)
+{
+  if (!ex || !rung_streams) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
+  if (ex->started) return catex_error_set(err, CATEX_ERR_STATE, "exchange: ladder already started");
+  ex->seed = seed;
+  ex->swap_stream = swap_stream;
+  memcpy(ex->rung_streams, rung_streams, sizeof(long) * (size_t)ex->nr);
+  catex_status st = catex_rng_create(seed, swap_stream, &ex->swap_rng, err);
+  for (int k = 0; k < ex->nr && !st; k++) st = catex_rng_create(seed, rung_streams[k], &ex->rng[k], err);
+  for (int k = 0; k < ex->nr && !st; k++) {
+    st = catex_equilibrium_init(ex->rung[k], ex->rng[k], err);
+    ex->perm[k] = k;
+  }
+  if (st) return st;
+  exchange_recompute_projections(ex);
+  ex->t = ex->round = 0;
+  ex->nmeas = ex->nsamp = ex->nperm = 0;
+  begin_measurement(ex);
+  ex->started = 1;
+  if (ex->p.eq.equilibrate == 0) {
+    begin_measurement(ex);
+    track_ends(ex);
+  }
+  return CATEX_OK;
+}
+
+catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done, catex_error *err)
+{
+  if (!ex || !ex->started) return catex_error_set(err, CATEX_ERR_STATE, "exchange: advance before start");
+  const long total = ex->p.eq.equilibrate + ex->p.eq.measure;
+  catex_status st = CATEX_OK;
+  for (long s = 0; s < nsweeps && ex->t < total && !st; s++) {
+    for (int k = 0; k < ex->nr && !st; k++) st = catex_equilibrium_sweeps(ex->rung[k], ex->rng[k], 1, err);
+    if (st) break;
+    ex->t++;
+    if (ex->t % PROJECTION_REFRESH == 0) exchange_recompute_projections(ex);
+    if (ex->t % ex->p.exchange_every == 0) st = swap_round(ex, err);
+    if (st) break;
+    if (ex->t == ex->p.eq.equilibrate) {
+      /* the measurement starts here: its counters, and the rung each configuration is at */
+      begin_measurement(ex);
+      track_ends(ex);
+    }
+    if (measuring(ex)) record(ex);
+  }
+  if (done) *done = ex->t >= total;
+  return st;
+}
+
+catex_status catex_exchange_run(catex_exchange *ex, long seed, const long *rung_streams, long swap_stream,
+                                catex_exchange_result *res, catex_error *err)
+{
+  int done = 0;
+  catex_status st = catex_exchange_start(ex, seed, rung_streams, swap_stream, err);
+  while (!st && !done) st = catex_exchange_advance(ex, 1L << 30, &done, err);
+  if (!st) st = catex_exchange_finish(ex, res, err);
+  return st;
+}

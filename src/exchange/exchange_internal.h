@@ -1,0 +1,77 @@
+/* Private to the exchange module (src/exchange/): the ladder object, the
+ * low-rank form of the potential differences, and the small dense linear
+ * algebra they need. */
+#ifndef CATEX_EXCHANGE_INTERNAL_H
+#define CATEX_EXCHANGE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "catex/exchange.h"
+#include "catex/rng.h"
+
+/* V_l - V_0 = Z diag(c_l) Z^T for every rung l (c_0 = 0), Z of n x r. */
+typedef struct {
+  int n, r;
+  double *Z;        /* n x r, row-major: row i is site i's coefficients */
+  double *c;        /* nrungs x r */
+  double residual;  /* max over rungs and probes of |(V_l - V_0) x - Z c_l Z^T x| / |(V_l - V_0) x| */
+} exchange_factor;
+
+catex_status exchange_factor_build(const catex_lattice *lat, int nrungs, const double *const *V,
+                                   exchange_factor *f, catex_error *err);
+void exchange_factor_free(exchange_factor *f);
+
+/* Symmetric eigenproblem by cyclic Jacobi (a is overwritten): eigenvalues w
+ * (descending) and eigenvectors in the columns of vec (p x p row-major). */
+catex_status exchange_jacobi_eigen(double *a, int p, double *w, double *vec, catex_error *err);
+
+/* Series recorded per measurement and rung. */
+enum { XS_F0 = 0, XS_FU = CATEX_NUM_PHASES, XS_E, XS_NUM };
+
+struct catex_exchange {
+  const catex_lattice *lat;
+  catex_exchange_params p;
+  int nr, n, ncore;
+  double beta, eps;
+  double *kshell;            /* nr */
+  const int *core;           /* the engines' core order */
+  catex_equilibrium **rung;  /* nr engines, rung k's V */
+  exchange_factor f;
+
+  /* per configuration c (0 .. nr-1) */
+  int *perm;                 /* perm[k] = configuration at rung k */
+  double *z;                 /* nr x r: Z^T sigma of configuration c */
+  signed char *zsigma;       /* nr x ncore: core spins at which z was last brought up to date */
+  int *last_end;             /* -1 none yet, 0 rung 0, 1 rung nr-1 (round trips) */
+  long long *trips;
+
+  /* streams */
+  catex_rng **rng;           /* nr move streams */
+  catex_rng *swap_rng;
+  long seed, swap_stream, *rung_streams; /* what the streams were created from */
+  int started;
+
+  /* progress and accumulators */
+  long t;                    /* sweeps done */
+  long round;                /* swap rounds done */
+  long long *swap_att, *swap_acc; /* nr - 1 */
+  long nmeas, nsamp, nperm;  /* recorded so far */
+  long nmeas_max, nsamp_max, nperm_max;
+  double *series;            /* nr x XS_NUM x nmeas_max */
+  int *perm_store;           /* nperm_max x nr */
+  double *samp_fU, *samp_E, *samp_f;
+
+  double *Zct;               /* r x ncore: Z at the core sites, transposed, so that a field
+                                correction is r contiguous axpys (vectorisable as written) */
+  double *scratch;           /* 2 r + 2 ncore doubles */
+};
+
+/* Brings z of the configuration at rung k up to date with its spins. */
+void exchange_sync_projection(catex_exchange *ex, int k);
+/* Recomputes z of every configuration from scratch. */
+void exchange_recompute_projections(catex_exchange *ex);
+/* sum_j z_j^2 (c_l,j - c_k,j) for configuration cfg, i.e. (2/eps)(E_l - E_k). */
+double exchange_quadratic_difference(const catex_exchange *ex, int cfg, int k, int l);
+
+
+#endif

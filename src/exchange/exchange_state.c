@@ -1,0 +1,318 @@
+/* Checkpoints of a running ladder: everything that the rest of the run
+ * depends on, so that a restored ladder continues bit for bit.
+ *
+ * File: "CATEXXCK" | u32 version | u64 fingerprint | payload | u64 FNV-1a of
+ * the payload. The fingerprint hashes what the ladder was created with
+ * (sizes, parameters, K_shell values, the factor's c) so that a checkpoint
+ * of another ladder is refused, and the checksum refuses a damaged file.
+ * Written to "<path>.tmp", fsync'ed, renamed over path, directory fsync'ed:
+ * after a kill -9 at any moment, path holds the old or the new checkpoint,
+ * never a mixture. The move generators (xoshiro) hold no state between
+ * sweeps (they are reseeded from the SPRNG streams at every sweep), so the
+ * SPRNG streams (pack_sprng) are the whole random state. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exchange_internal.h"
+
+enum { STATE_VERSION = 1 };
+static const char MAGIC[8] = {'C', 'A', 'T', 'E', 'X', 'X', 'C', 'K'};
+
+typedef struct {
+  char *buf;
+  size_t len, cap;
+  int failed;
+} wbuf;
+
+static void put(wbuf *w, const void *p, size_t n)
+{
+  if (w->failed) return;
+  if (w->len + n > w->cap) {
+    size_t cap = w->cap ? w->cap : 4096;
+    while (cap < w->len + n) cap *= 2;
+    char *b = realloc(w->buf, cap);
+    if (!b) {
+      w->failed = 1;
+      return;
+    }
+    w->buf = b;
+    w->cap = cap;
+  }
+  memcpy(w->buf + w->len, p, n);
+  w->len += n;
+}
+
+typedef struct {
+  const char *buf;
+  size_t len, pos;
+  int failed;
+} rbuf;
+
+static void get(rbuf *r, void *p, size_t n)
+{
+  if (r->failed || r->pos + n > r->len) {
+    r->failed = 1;
+    memset(p, 0, n);
+    return;
+  }
+  memcpy(p, r->buf + r->pos, n);
+  r->pos += n;
+}
+
+static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
+{
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static uint64_t fingerprint(const catex_exchange *ex)
+{
+  uint64_t h = 0xcbf29ce484222325ull;
+  const long sizes[] = {ex->nr, ex->n, ex->ncore, ex->f.r, ex->p.eq.equilibrate, ex->p.eq.measure, ex->p.eq.stride,
+                        ex->p.exchange_every, ex->p.hist_bins, ex->p.sample_stride, ex->p.permutation_stride,
+                        ex->p.swap_sign};
+  h = fnv1a(sizes, sizeof sizes, h);
+  const double par[] = {ex->p.eq.kT, ex->p.eq.energy.eps, ex->p.eq.energy.J, ex->p.eq.energy.dmu, ex->p.eq.composition};
+  h = fnv1a(par, sizeof par, h);
+  h = fnv1a(ex->kshell, sizeof(double) * (size_t)ex->nr, h);
+  return fnv1a(ex->f.c, sizeof(double) * (size_t)ex->nr * (size_t)ex->f.r, h);
+}
+
+static void payload(const catex_exchange *ex, wbuf *w)
+{
+  const int nr = ex->nr, r = ex->f.r;
+  const long counters[] = {ex->t, ex->round, ex->nmeas, ex->nsamp, ex->nperm};
+  put(w, counters, sizeof counters);
+  const long origin[] = {ex->seed, ex->swap_stream};
+  put(w, origin, sizeof origin);
+  put(w, ex->rung_streams, sizeof(long) * nr);
+  put(w, ex->perm, sizeof(int) * nr);
+  put(w, ex->z, sizeof(double) * (size_t)nr * r);
+  put(w, ex->zsigma, (size_t)nr * ex->ncore);
+  put(w, ex->last_end, sizeof(int) * nr);
+  put(w, ex->trips, sizeof(long long) * nr);
+  put(w, ex->swap_att, sizeof(long long) * nr);
+  put(w, ex->swap_acc, sizeof(long long) * nr);
+  for (int k = 0; k < nr && !w->failed; k++) {
+    size_t nb = catex_equilibrium_state_bytes(ex->rung[k]);
+    char *tmp = malloc(nb);
+    if (!tmp) {
+      w->failed = 1;
+      break;
+    }
+    catex_equilibrium_state_save(ex->rung[k], tmp);
+    put(w, &nb, sizeof nb);
+    put(w, tmp, nb);
+    free(tmp);
+  }
+  for (int k = 0; k <= nr && !w->failed; k++) {
+    char *packed = NULL;
+    size_t nb = 0;
+    if (catex_rng_pack(k < nr ? ex->rng[k] : ex->swap_rng, &packed, &nb, NULL)) {
+      w->failed = 1;
+      break;
+    }
+    put(w, &nb, sizeof nb);
+    put(w, packed, nb);
+    free(packed);
+  }
+  for (int k = 0; k < nr; k++)
+    for (int s = 0; s < XS_NUM; s++)
+      put(w, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
+  put(w, ex->perm_store, sizeof(int) * nr * (size_t)ex->nperm);
+  put(w, ex->samp_fU, sizeof(double) * nr * (size_t)ex->nsamp);
+  put(w, ex->samp_E, sizeof(double) * nr * nr * (size_t)ex->nsamp);
+  put(w, ex->samp_f, sizeof(double) * nr * CATEX_NUM_PHASES * (size_t)ex->nsamp);
+}
+
+static catex_status write_all(int fd, const void *p, size_t n)
+{
+  const char *c = p;
+  while (n > 0) {
+    ssize_t k = write(fd, c, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return CATEX_ERR_IO;
+    c += k;
+    n -= (size_t)k;
+  }
+  return CATEX_OK;
+}
+
+catex_status catex_exchange_checkpoint_write(const catex_exchange *ex, const char *path, catex_error *err)
+{
+  if (!ex || !ex->started || !path) return catex_error_set(err, CATEX_ERR_STATE, "exchange: nothing to checkpoint");
+  wbuf w = {0};
+  const uint32_t version = STATE_VERSION;
+  const uint64_t fp = fingerprint(ex);
+  put(&w, MAGIC, sizeof MAGIC);
+  put(&w, &version, sizeof version);
+  put(&w, &fp, sizeof fp);
+  const size_t start = w.len;
+  payload(ex, &w);
+  const uint64_t sum = w.failed ? 0 : fnv1a(w.buf + start, w.len - start, 0xcbf29ce484222325ull);
+  put(&w, &sum, sizeof sum);
+  if (w.failed) {
+    free(w.buf);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory writing a checkpoint");
+  }
+  size_t plen = strlen(path);
+  char *tmp = malloc(plen + 5), *dir = malloc(plen + 1);
+  if (!tmp || !dir) {
+    free(w.buf);
+    free(tmp);
+    free(dir);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory writing a checkpoint");
+  }
+  snprintf(tmp, plen + 5, "%s.tmp", path);
+  memcpy(dir, path, plen + 1);
+  catex_status st = CATEX_OK;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0 || write_all(fd, w.buf, w.len) || fsync(fd) != 0) {
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: cannot write checkpoint %s: %s", tmp, strerror(errno));
+  }
+  if (fd >= 0 && close(fd) != 0 && !st)
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: cannot close checkpoint %s: %s", tmp, strerror(errno));
+  if (!st && rename(tmp, path) != 0)
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: cannot rename %s to %s: %s", tmp, path, strerror(errno));
+  if (!st) {
+    int dfd = open(dirname(dir), O_RDONLY);
+    if (dfd >= 0) {
+      fsync(dfd);
+      close(dfd);
+    }
+  } else {
+    unlink(tmp);
+  }
+  free(tmp);
+  free(dir);
+  free(w.buf);
+  return st;
+}
+
+catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path, long seed, const long *rung_streams,
+                                            long swap_stream, catex_error *err)
+{
+  if (!ex || !path || !rung_streams) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return catex_error_set(err, CATEX_ERR_IO, "exchange: cannot open checkpoint %s: %s", path, strerror(errno));
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  for (;;) {
+    if (len == cap) {
+      cap = cap ? 2 * cap : 1 << 16;
+      char *b = realloc(buf, cap);
+      if (!b) {
+        free(buf);
+        fclose(fp);
+        return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory reading %s", path);
+      }
+      buf = b;
+    }
+    size_t k = fread(buf + len, 1, cap - len, fp);
+    len += k;
+    if (k == 0) break;
+  }
+  fclose(fp);
+  catex_status st = CATEX_OK;
+  rbuf r = {buf, len, 0, 0};
+  char magic[8];
+  uint32_t version;
+  uint64_t fp_file, sum;
+  get(&r, magic, sizeof magic);
+  get(&r, &version, sizeof version);
+  get(&r, &fp_file, sizeof fp_file);
+  if (r.failed || memcmp(magic, MAGIC, sizeof magic) != 0 || version != STATE_VERSION) {
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: %s is not a ladder checkpoint of this catex version", path);
+    goto done;
+  }
+  if (fp_file != fingerprint(ex)) {
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s belongs to another ladder", path);
+    goto done;
+  }
+  if (len < r.pos + sizeof sum) {
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s is truncated", path);
+    goto done;
+  }
+  memcpy(&sum, buf + len - sizeof sum, sizeof sum);
+  if (sum != fnv1a(buf + r.pos, len - sizeof sum - r.pos, 0xcbf29ce484222325ull)) {
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s is damaged (checksum)", path);
+    goto done;
+  }
+  r.len = len - sizeof sum;
+  const int nr = ex->nr, rr = ex->f.r;
+  long counters[5];
+  get(&r, counters, sizeof counters);
+  if (r.failed || counters[2] > ex->nmeas_max || counters[3] > ex->nsamp_max || counters[4] > ex->nperm_max ||
+      counters[2] < 0 || counters[3] < 0 || counters[4] < 0) {
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s has impossible counters", path);
+    goto done;
+  }
+  long origin[2];
+  get(&r, origin, sizeof origin);
+  int same = !r.failed && origin[0] == seed && origin[1] == swap_stream;
+  for (int k = 0; k < nr && same; k++) {
+    long v;
+    get(&r, &v, sizeof v);
+    same = !r.failed && v == rung_streams[k];
+  }
+  if (!same) {
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s was started with another seed or streams", path);
+    goto done;
+  }
+  ex->seed = seed;
+  ex->swap_stream = swap_stream;
+  memcpy(ex->rung_streams, rung_streams, sizeof(long) * (size_t)nr);
+  ex->t = counters[0];
+  ex->round = counters[1];
+  ex->nmeas = counters[2];
+  ex->nsamp = counters[3];
+  ex->nperm = counters[4];
+  get(&r, ex->perm, sizeof(int) * nr);
+  get(&r, ex->z, sizeof(double) * (size_t)nr * rr);
+  get(&r, ex->zsigma, (size_t)nr * ex->ncore);
+  get(&r, ex->last_end, sizeof(int) * nr);
+  get(&r, ex->trips, sizeof(long long) * nr);
+  get(&r, ex->swap_att, sizeof(long long) * nr);
+  get(&r, ex->swap_acc, sizeof(long long) * nr);
+  for (int k = 0; k < nr && !st && !r.failed; k++) {
+    size_t nb = 0;
+    get(&r, &nb, sizeof nb);
+    if (r.failed || nb > r.len - r.pos) break;
+    st = catex_equilibrium_state_load(ex->rung[k], r.buf + r.pos, nb, err);
+    r.pos += nb;
+  }
+  for (int k = 0; k <= nr && !st && !r.failed; k++) {
+    size_t nb = 0;
+    get(&r, &nb, sizeof nb);
+    if (r.failed || nb > r.len - r.pos) {
+      r.failed = 1;
+      break;
+    }
+    catex_rng **slot = k < nr ? &ex->rng[k] : &ex->swap_rng;
+    catex_rng *fresh = NULL;
+    st = catex_rng_unpack(r.buf + r.pos, nb, &fresh, err);
+    r.pos += nb;
+    if (st) break;
+    catex_rng_destroy(*slot);
+    *slot = fresh;
+  }
+  for (int k = 0; k < nr; k++)
+    for (int s = 0; s < XS_NUM; s++)
+      get(&r, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
+  get(&r, ex->perm_store, sizeof(int) * nr * (size_t)ex->nperm);
+  get(&r, ex->samp_fU, sizeof(double) * nr * (size_t)ex->nsamp);
+  get(&r, ex->samp_E, sizeof(double) * nr * nr * (size_t)ex->nsamp);
+  get(&r, ex->samp_f, sizeof(double) * nr * CATEX_NUM_PHASES * (size_t)ex->nsamp);
+  if (!st && (r.failed || r.pos != r.len))
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s does not have the expected layout", path);
+  if (!st) ex->started = 1;
+done:
+  free(buf);
+  return st;
+}
