@@ -504,6 +504,9 @@ def _jackknife_var(series, nblocks):
 EXCHANGE_MODELS = {8: TwoState(5.0, 0.6, mu_u=0.65, mu_s=0.30),
                    10: TwoState(6.0, 0.45, mu_u=0.70, mu_s=0.25),
                    12: TwoState(7.0, 0.35, mu_u=0.75, mu_s=0.20)}
+#: The ladder that does not mix (study `stuck`): its own size.
+STUCK_SIDE = 14
+STUCK_MODEL = TwoState(8.0, 0.3, mu_u=0.8, mu_s=0.15)
 EXCHANGE_RUNGS = 13     # rungs from K* - 3 w to K* + 3 w
 EXCHANGE_LADDERS = 3    # independent ladders per size
 
@@ -565,7 +568,7 @@ def _write_exchange_study(sg, name, first_task, sides, ladders, models, rng, blo
 def write_exchange(path, seed=2024, measure=4000, ladders=EXCHANGE_LADDERS, falling=True):
     """A file with exchange studies:
       ladder    sides 8, 10, 12 (EXCHANGE_MODELS), `ladders` ladders each, mixing;
-      stuck     side 10, 2 ladders whose middle pair never accepts a swap
+      stuck     side STUCK_SIDE (14), 2 ladders whose middle pair never accepts a swap
                 (and slow moves): the ladder does not mix;
       falling   (falling=True) an equilibrium K_shell scan whose Var(f_U)
                 peak height FALLS with size (fss must warn).
@@ -578,7 +581,7 @@ def write_exchange(path, seed=2024, measure=4000, ladders=EXCHANGE_LADDERS, fall
         tasks, results = _write_exchange_study(sg, "ladder", 0, sorted(EXCHANGE_MODELS), ladders,
                                                EXCHANGE_MODELS, rng, measure=measure)
         nt = len(tasks)
-        stuck_tasks, stuck = _write_exchange_study(sg, "stuck", nt, [10], 2, EXCHANGE_MODELS, rng,
+        stuck_tasks, stuck = _write_exchange_study(sg, "stuck", nt, [STUCK_SIDE], 2, {STUCK_SIDE: STUCK_MODEL}, rng,
                                                    blocked_pair=EXCHANGE_RUNGS // 2, flip_prob=1e-4,
                                                    measure=measure // 2)
         nt += len(stuck_tasks)
