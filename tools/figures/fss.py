@@ -481,7 +481,7 @@ def cmd_fss(args):
     from figures import equilibrium as eq
     with cr.open(args.file) as f:
         studies = _select(f, args)
-        mopt = {"nboot": args.bootstrap_samples, "nblocks": args.mbar_blocks, "seed": args.seed}
+        mopt = {"nboot": args.mbar_samples, "nblocks": args.mbar_blocks, "seed": args.seed}
         vopt = {"min_acceptance": args.min_acceptance, "min_round_trips": args.min_round_trips}
         lattice, results = analyse(studies, args.x, args.model, args.frac, args.min_points,
                                    args.bootstrap_samples, args.bootstrap, args.seed, args.variance,
@@ -645,6 +645,8 @@ def register(sub):
     p.add_argument("--variance", choices=["auto", "within", "pooled", "ladder", "mbar"], default="auto",
                    help="which variance to scale (default auto: within for equilibrium studies; mbar for "
                         "exchange studies with stored samples, else ladder; see catexplot variance --help)")
+    p.add_argument("--mbar-samples", type=int, default=100,
+                   help="MBAR block-bootstrap samples (default 100; each is one MBAR solve and one peak fit)")
     p.add_argument("--mbar-blocks", type=int, default=4,
                    help="MBAR bootstrap: blocks of consecutive samples per ladder (default 4; 1 = whole ladders)")
     p.add_argument("--min-acceptance", type=float, default=0.05,

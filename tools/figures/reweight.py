@@ -166,7 +166,7 @@ def _units(energy, fU, nblocks):
     return out
 
 
-def reweight(energy, fU, kT, kshell, grid_points=200, nblocks=4, nboot=100, seed=0):
+def reweight(energy, fU, kT, kshell, grid_points=120, nblocks=4, nboot=100, seed=0):
     """MBAR at the rungs and on a grid over the ladder, pooled over ladders.
 
     energy [nl, ns, nr, nr], fU [nl, ns, nr] (catex_reader Study.samples());
