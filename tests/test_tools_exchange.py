@@ -5,7 +5,7 @@ mixing verdict, rung placement, and the commands that use them.
 The file is written by tests/tools_fixture.py (write_exchange): ladders of a
 two-state model whose <f_U>(K) and Var(f_U)(K) are known in closed form,
 simulated with exact Metropolis moves and swaps, in the layout the engine
-writes (the contract of README "Exchange studies").  Expected values come
+writes (the contract of README "Output file", exchange studies).  Expected values come
 from the closed forms or from direct computations, never from the code under
 test; the MBAR test keeps a negative control (a transposed energy matrix, a
 wrong kT) that must fail.
@@ -329,6 +329,7 @@ class CommandsTest(unittest.TestCase):
             ("variance_pooled_eq", ["variance", self.path, "--study", "falling", "--variance", "pooled"], "pooled"),
             ("variance_within_eq", ["variance", self.path, "--study", "falling"], "within-run"),
             ("fss_exchange", ["fss", self.path, "--mbar-samples", "15"], "MBAR"),
+            ("overview", ["overview", self.path], "overview"),
         ]
         for name, argv, says in cases:
             with self.subTest(command=name):

@@ -323,7 +323,7 @@ if __name__ == "__main__":
 
 
 # ---------------------------------------------------------------------------
-# Exchange (replica-exchange) studies: the layout of README "Exchange studies"
+# Exchange (replica-exchange) studies: the layout of README "Output file", exchange studies
 # (the contract the engine writes), filled by simulating a ladder of a
 # two-state model whose equilibrium is known in closed form.
 #

@@ -16,7 +16,7 @@ would silently bias a mean).
             t.x, t.mean, t.err, t.n
         s.where(kshell=17).mean("f_mean")     # mean over the selected tasks
 
-        x = f.study("ladder")                 # an `exchange` study (README "Exchange studies")
+        x = f.study("ladder")                 # an `exchange` study (README "Output file", exchange studies)
         for side, g in x.groupby("side"):     # one ladder per task: rungs are not tasks
             g.ladder()                        # K_shell of the rungs, common to the selection
             t = g.rung_aggregate("fU_var", err="fU_var_err")   # per rung, over ladders
@@ -39,7 +39,7 @@ PHASES = ("U1", "S1", "S2", "U2", "unclassified")
 PARAMS = ("side", "shell_layers", "kshell", "kT", "eps", "J", "dmu", "composition", "t_max")
 
 #: Datasets of an exchange study indexed by (task, rung, ...) and by
-#: (task, pair, ...) (README "Exchange studies"; pair k = rungs k, k+1).
+#: (task, pair, ...) (README "Output file", exchange studies; pair k = rungs k, k+1).
 RUNG_DATASETS = ("kshell", "f_mean", "f_err", "fU_mean", "fU_err", "fU_var", "fU_var_err", "E_mean",
                  "E_err", "acceptance", "fU_hist", "round_trips")
 PAIR_DATASETS = ("swap_attempts", "swap_acceptance")
@@ -546,7 +546,7 @@ class Study:
         return times[ok], sig[ok], lat
 
 
-    # -- exchange studies (README "Exchange studies") -------------------------
+    # -- exchange studies (README "Output file", exchange studies) -------------------------
     def _need_exchange(self, what):
         if not self.is_exchange:
             raise CatexError(f"study {self.name!r} is a {self.kind} study; {what} needs an exchange study")
