@@ -171,6 +171,7 @@ def cmd_variance(args):
         cmap = plt.get_cmap("viridis")
         sides = sorted({c[1] for c in curves})
         kinds = []
+        any_mbar = any(c.kind == "mbar" for _, _, c in curves)
         for s, side, c in curves:
             col = cmap(sides.index(side) / max(1, len(sides) - 1) * 0.9)
             lab = cm.size_label(s.lattice, side) if args.by == "side" else f"{args.by}={side:g}"
@@ -193,7 +194,7 @@ def cmd_variance(args):
                                     color=col, alpha=0.2, lw=0)
             else:
                 ax.errorbar(c.x, c.mean, yerr=c.err, marker="s" if c.kind == "ladder" else "o", ms=3, lw=1.0,
-                            ls="--" if c.kind in ("pooled", "ladder") and "mbar" in kinds else "-",
+                            ls="--" if any_mbar else "-",
                             capsize=2, color=col, label=lab)
             i = int(np.nanargmax(c.mean)) if np.any(np.isfinite(c.mean)) else 0
             print(f"  {s.name} {args.by}={side:g}: {c.short}: largest Var(f_U) {c.mean[i]:.4g} +- {c.err[i]:.2g} "

@@ -216,18 +216,19 @@ def _panel_row(axes, s, label, g, verdict, ladder_row):
     h = np.where(h >= 0, h, 0).sum(axis=0)
     edges = g.hist_edges()
     centres = 0.5 * (edges[:-1] + edges[1:])
-    cmap = plt.get_cmap("coolwarm")
-    for r in range(nr):
-        tot = h[r].sum()
-        if tot <= 0:
-            continue
-        dens = h[r] / (tot * np.diff(edges))
-        ax.plot(centres, dens, color=cmap(r / max(1, nr - 1)), lw=1,
-                label=f"K={k[r]:.4g}" if r in (0, nr // 2, nr - 1) else None)
+    # each rung scaled to its own maximum: a second (smaller) phase peak stays visible next to a tall one
+    dens = h / np.diff(edges)[None, :]
+    dens = dens / np.maximum(dens.max(axis=1, keepdims=True), 1e-300)
+    # one row per rung (rows drawn at their K_shell order, labelled by value)
+    im = ax.imshow(dens, aspect="auto", origin="lower", cmap="magma_r", interpolation="nearest",
+                   extent=(edges[0], edges[-1], -0.5, nr - 0.5))
+    ticks = np.unique(np.linspace(0, nr - 1, min(nr, 6)).round().astype(int))
+    ax.set_yticks(ticks)
+    ax.set_yticklabels([f"{k[t]:.4g}" for t in ticks])
+    ax.figure.colorbar(im, ax=ax, shrink=0.8, label="density / its maximum on the rung")
     ax.set_xlabel("$f_U$")
-    ax.set_ylabel("density")
-    ax.set_title("$f_U$ histogram per rung (blue: lowest K)", fontsize=9)
-    ax.legend(fontsize=6, frameon=False)
+    ax.set_ylabel("rung " + cm.PARAM_LABELS["kshell"])
+    ax.set_title("$f_U$ histogram per rung (two stripes: both phases)", fontsize=9)
 
     ax = axes[3]
     if g.has("permutation"):
@@ -236,12 +237,15 @@ def _panel_row(axes, s, label, g, verdict, ladder_row):
         perm = perm[ok]
         stride = g.permutation_stride()
         rung_of = np.argsort(perm, axis=1)   # [sample, configuration] -> rung
-        t = np.arange(len(perm)) * stride
-        for c in range(nr):
-            ax.plot(t, k[rung_of[:, c]], lw=0.6, color=cmap(c / max(1, nr - 1)), alpha=0.8)
-        ax.set_xlabel("sweeps after equilibration")
+        t = (np.arange(len(perm)) + 1) * stride
+        cmap = plt.get_cmap("coolwarm")
+        for c in sorted({0, nr // 2, nr - 1}):   # three configurations: a full trace is unreadable
+            ax.step(t, k[rung_of[:, c]], where="post", lw=0.8, color=cmap(c / max(1, nr - 1)),
+                    label=f"started at K={k[c]:.4g}")
+        ax.set_xlabel("measured sweeps")
         ax.set_ylabel("rung " + cm.PARAM_LABELS["kshell"])
-        ax.set_title(f"permutation trace (ladder {ladder_row}; colour: starting rung)", fontsize=9)
+        ax.set_title(f"rung of three configurations (ladder {ladder_row})", fontsize=9)
+        ax.legend(fontsize=6, frameon=False, loc="upper right")
     else:
         ax.text(0.5, 0.5, "no permutation stored", ha="center", transform=ax.transAxes)
     color = "#1a7f37" if verdict.known and verdict.mixed else "#b00000"
