@@ -354,14 +354,23 @@ class CommandsTest(unittest.TestCase):
         self.assertIn("REFUSED: the ladder did not mix", out)
         self.assertNotIn("WARNING", out)
         with cr.open(self.path) as f:
-            lattice, results = fss.analyse([f.study("ladder")], mbar_options={"nboot": 40, "grid_points": 40})
-        for r in results:
-            m = tf.EXCHANGE_MODELS[int(r.side)]
-            self.assertIsNotNone(r.peak, r.reason)
-            self.assertEqual(r.variance, "mbar")
-            self.assertLess(abs(r.peak.x0 - m.k_star), 3.5 * r.peak.x0_err, (r.side, r.peak))
-            self.assertLess(abs(r.peak.height - m.peak_height), 3.5 * r.peak.height_err, (r.side, r.peak))
-            self.assertLess(r.peak.x0_err, 0.1 * m.width * 6)
+            for model in ("auto", "lorentzian"):   # auto = the maximum of the continuous MBAR curve
+                lattice, results = fss.analyse([f.study("ladder")], model=model,
+                                               mbar_options={"nboot": 40, "grid_points": 80})
+                for r in results:
+                    m = tf.EXCHANGE_MODELS[int(r.side)]
+                    with self.subTest(model=model, side=r.side):
+                        self.assertIsNotNone(r.peak, r.reason)
+                        self.assertEqual(r.variance, "mbar")
+                        self.assertEqual(r.peak.model, "curve" if model == "auto" else model)
+                        self.assertLess(abs(r.peak.x0 - m.k_star), 3.5 * r.peak.x0_err, r.peak)
+                        self.assertLess(abs(r.peak.height - m.peak_height), 3.5 * r.peak.height_err, r.peak)
+                        self.assertLess(r.peak.x0_err, 0.2 * m.width)
+            # an unreliable continuous curve is refused by the curve model
+            r = results[0].mbar
+            r.interp_error = 1.0
+            with self.assertRaisesRegex(fss.PeakError, "unreliable"):
+                fss.curve_peak(r)
         rc, out, err = run_cli(["fss", self.path, "--study", "stuck", "--study", "ladder", "--ignore-mixing",
                                 "--model", "max", "--mbar-samples", "10", "-o", self.png("fss_ign")])
         self.assertEqual(rc, 0, err)
@@ -377,7 +386,8 @@ class CommandsTest(unittest.TestCase):
         self.assert_png(self.png("fss_falling"))
         # and the rising exchange fixture gives no warning (checked above); the helper itself:
         self.assertIsNone(fss.height_warning({"height": (1.0, 0.3, 0.1, 0.0)}))
-        self.assertIsNotNone(fss.height_warning({"height": (1.0, 0.0, 0.1, 0.0)}))
+        self.assertIn("metastable", fss.height_warning({"height": (1.0, 0.0, 0.1, 0.0)}))
+        self.assertIn("ladders mixed", fss.height_warning({"height": (1.0, -0.2, 0.1, 0.0)}, mixed_ladders=True))
 
     def test_place_rungs_prints_a_yaml_ladder(self):
         rc, out, err = run_cli(["place-rungs", self.path, "--study", "stuck"])

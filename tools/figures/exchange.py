@@ -228,7 +228,7 @@ def _panel_row(axes, s, label, g, verdict, ladder_row):
     ax.figure.colorbar(im, ax=ax, shrink=0.8, label="density / its maximum on the rung")
     ax.set_xlabel("$f_U$")
     ax.set_ylabel("rung " + cm.PARAM_LABELS["kshell"])
-    ax.set_title("$f_U$ histogram per rung (two stripes: both phases)", fontsize=9)
+    ax.set_title("$f_U$ histogram per rung (two stripes on a rung: both phases)", fontsize=9)
 
     ax = axes[3]
     if g.has("permutation"):

@@ -24,6 +24,17 @@ Why these choices:
   points (chi-square p-value below 1e-3, e.g. a sawtooth-shaped peak that
   a Lorentzian misses), or when more than a
   quarter of the bootstrap samples fail the same tests.
+* Exchange studies (variance 'mbar', the default with stored samples): the
+  default model 'curve' takes the maximum of the continuous MBAR curve
+  (figures.reweight: exact at the rungs, energies spline-interpolated
+  between them; refused when the leave-one-rung-out spline error exceeds
+  0.1 kT or the maximum sits on an end rung), errors from the maxima of the
+  block-bootstrap curves.  Why not a fit: near a first-order transition the
+  equilibrium peak is asymmetric (slow rise, sharp fall), which MBAR's small
+  errors make visible and no Lorentzian or parabola describes.  The fit
+  models remain available on the MBAR rung estimates (their bootstrap then
+  refits every MBAR bootstrap curve), with the curve maximum printed as a
+  cross-check.  A size whose ladders did not mix is refused.
 * Errors: bootstrap that redoes the whole procedure (maximum, window, fit)
   per sample; the error is half the central 68% range of the samples.  'replicas' resamples the replicas at each K_shell (needs >= 5
   replicas everywhere to mean anything); 'parametric' draws each point from
@@ -42,6 +53,7 @@ from scipy.stats import chi2 as chi2_dist
 
 import catex_reader as cr
 from figures import common as cm
+from figures.reweight import MAX_INTERP_ERROR as MAX_INTERP_KT
 
 
 class PeakError(Exception):
@@ -84,7 +96,42 @@ def _nofit(x, *p):
 
 
 # model -> (function, default frac, default min_points)
-_MODELS = {"lorentzian": (_lorentz, 0.2, 5), "parabola": (_parab, 0.5, 3), "max": (_nofit, 0.5, 3)}
+_MODELS = {"lorentzian": (_lorentz, 0.2, 5), "parabola": (_parab, 0.5, 3), "max": (_nofit, 0.5, 3),
+           "curve": (_nofit, 0.5, 3)}
+
+#: Models that draw no fitted curve (model-free estimates).
+_MODEL_FREE = ("max", "curve")
+
+
+def curve_peak(m, frac=0.5):
+    """Peak of the continuous MBAR curve (figures.reweight.Reweighted): the
+    maximum over the grid, errors from the maxima of the bootstrap curves
+    (half the central 68% range; position error also includes half the grid
+    step).  Refused (PeakError) when the spline check calls the curve
+    unreliable, or when the maximum lies on the lowest or highest rung."""
+    if not m.curve_reliable:
+        raise PeakError(f"the continuous MBAR curve is unreliable (spline error {m.interp_error:.2g} kT > "
+                        f"{MAX_INTERP_KT:g}): place rungs closer or use --model lorentzian/parabola/max on the rungs")
+    g, v = m.grid, m.grid_var
+    i = int(np.argmax(v))
+    if i == 0 or i == len(g) - 1:
+        raise PeakError(f"maximum at the {'lower' if i == 0 else 'upper'} end of the ladder (K={g[i]:g}); "
+                        "the peak may lie outside it")
+    win = np.nonzero(m.var >= frac * v[i])[0]
+    peak = Peak(float(g[i]), float(v[i]), (), win, "curve")
+    half_step = 0.5 * (g[1] - g[0])
+    if m.boot_grid_var is not None and len(m.boot_grid_var):
+        j = np.argmax(m.boot_grid_var, axis=1)
+        ok = (j > 0) & (j < len(g) - 1)
+        peak.nboot, peak.nboot_failed = len(j), int(np.sum(~ok))
+        if peak.nboot_failed > MAX_BOOT_FAIL * len(j):
+            raise PeakError(f"{peak.nboot_failed} of {len(j)} bootstrap curves peak at an end of the ladder")
+        s = np.column_stack([g[j[ok]], m.boot_grid_var[ok, j[ok]]])
+        peak.samples = s
+        lo, hi = np.percentile(s, [15.865, 84.135], axis=0)
+        peak.x0_err, peak.height_err = (float(e) for e in 0.5 * (hi - lo))
+        peak.x0_err = float(np.hypot(peak.x0_err, half_step))
+    return peak
 
 
 def peak_window(x, y, frac):
@@ -347,7 +394,7 @@ def _curve_peak(m, window):
     return (float(g[i]), float(np.std(xs, ddof=1)), float(v[i]), float(np.std(hs, ddof=1)))
 
 
-def analyse(studies, x="kshell", model="lorentzian", frac=None, min_points=None, nboot=400,
+def analyse(studies, x="kshell", model="auto", frac=None, min_points=None, nboot=400,
             bootstrap="auto", seed=0, variance="auto", mbar_options=None, verdict_options=None,
             ignore_mixing=False):
     """SizeResult for every core size; refused sizes carry a reason.
@@ -367,6 +414,10 @@ def analyse(studies, x="kshell", model="lorentzian", frac=None, min_points=None,
         for s in studies[1:]:
             eq.default_variance(s, variance)
         lattice, data = collect_exchange(studies, kind, mbar_options, verdict_options)
+        if model == "auto":
+            model = "curve" if kind == "mbar" else "lorentzian"
+        if model == "curve" and kind != "mbar":
+            raise cm.UsageError("--model curve needs --variance mbar (the continuous MBAR curve)")
         results = []
         for side, (c, verdict) in data.items():
             r = SizeResult(side, cr.n_sites(lattice, side), c.x, c.mean, c.err, c.n, variance=kind,
@@ -380,20 +431,27 @@ def analyse(studies, x="kshell", model="lorentzian", frac=None, min_points=None,
                 if np.all(np.isnan(err)):
                     raise PeakError("no error bars (a single ladder and no errors)")
                 err = np.where(np.isnan(err), np.nanmax(err), err)
-                curves = c.mbar.boot_var if c.mbar is not None else None
-                boot = bootstrap if curves is None else "curves"
-                if boot == "replicas" or (boot == "auto" and curves is None):
-                    boot = "parametric"   # ladders are few; their per-rung errors are the engine's
-                r.peak = find_peak(c.x, c.mean, err, None, model, frac, min_points, nboot, boot, seed,
-                                   curves=curves)
-                if c.mbar is not None:
-                    r.curve_peak = _curve_peak(c.mbar, r.peak.window)
+                if model == "curve":
+                    r.peak = curve_peak(c.mbar, 0.5 if frac is None else frac)
+                else:
+                    curves = c.mbar.boot_var if c.mbar is not None else None
+                    boot = bootstrap if curves is None else "curves"
+                    if boot == "replicas" or (boot == "auto" and curves is None):
+                        boot = "parametric"   # ladders are few; their per-rung errors are the engine's
+                    r.peak = find_peak(c.x, c.mean, err, None, model, frac, min_points, nboot, boot, seed,
+                                       curves=curves)
+                    if c.mbar is not None:
+                        r.curve_peak = _curve_peak(c.mbar, r.peak.window)
             except PeakError as ex:
                 r.reason = str(ex)
             if r.peak is not None and not (verdict.known and verdict.mixed):
                 r.reason = f"fitted although the ladder did not mix (--ignore-mixing): {verdict}"
         return lattice, results
     kind = eq.default_variance(studies[0], variance)
+    if model == "auto":
+        model = "lorentzian"
+    if model == "curve":
+        raise cm.UsageError("--model curve needs an exchange study with stored samples (--variance mbar)")
     lattice, data = collect(studies, x) if kind == "within" else _collect_pooled(studies, x)
     results = []
     for side, (xs, m, e, nrep, reps) in data.items():
@@ -462,19 +520,25 @@ def _select(f, args):
     return cm.select_studies(f, args, ["equilibrium", "exchange"], need="fU_var")
 
 
-def height_warning(fits):
+def height_warning(fits, mixed_ladders=False):
     """The warning text when the fitted height exponent is <= 0 (None otherwise):
     at a first-order transition the equilibrium variance at coexistence
-    grows with N, so a falling height means the data do not sample it."""
+    grows with N.  mixed_ladders: every size comes from exchange ladders
+    that mixed (then the curves are equilibrium ones, and the message says so)."""
     if "height" not in fits:
         return None
     _, b, be, _ = fits["height"]
     if b > 0:
         return None
-    return (f"the fitted height exponent is {b:.3f} +- {be:.3f} <= 0: the peak does not grow with N_core, "
-            "as the equilibrium variance at a first-order transition must; the curves are likely the "
-            "variance inside metastable phases (runs that do not cross between U and S): check the mixing "
-            "(catexplot exchange) and the f_U histograms before reading a scaling off them")
+    head = (f"the fitted height exponent is {b:.3f} +- {be:.3f} <= 0: the peak does not grow with N_core, "
+            "as the equilibrium variance at a first-order transition must; ")
+    if mixed_ladders:
+        return head + ("the ladders mixed, so these are equilibrium variances: at these sizes the transition "
+                       "does not (yet) show first-order scaling; look at the f_U histograms at the peaks "
+                       "(catexplot exchange: bimodal or not) before reading a scaling off them")
+    return head + ("the curves are likely the variance inside metastable phases (runs that do not cross "
+                   "between U and S): check the mixing (catexplot exchange) and the f_U histograms before "
+                   "reading a scaling off them")
 
 
 def cmd_fss(args):
@@ -487,9 +551,13 @@ def cmd_fss(args):
                                    args.bootstrap_samples, args.bootstrap, args.seed, args.variance,
                                    mopt, vopt, args.ignore_mixing)
         kind = results[0].variance if results else eq.default_variance(studies[0], args.variance)
+        model = args.model if args.model != "auto" else ("curve" if kind == "mbar" else "lorentzian")
         print(f"variance: {eq.VARIANCE_KINDS[kind]}")
-        if kind == "mbar":
-            print("peak: fitted to the MBAR estimates at the rungs (exact reweighting); the maximum of the "
+        if model == "curve":
+            print("peak: maximum of the continuous MBAR curve (energies spline-interpolated between rungs, "
+                  "checked by leaving rungs out); errors from the maxima of the bootstrap curves")
+        elif kind == "mbar":
+            print(f"peak: {model} on the MBAR estimates at the rungs (exact reweighting); the maximum of the "
                   "continuous MBAR curve (energies spline-interpolated between rungs) is printed as a cross-check")
         good = [r for r in results if r.peak is not None]
         for r in results:
@@ -514,13 +582,14 @@ def cmd_fss(args):
                     cm.warn(f"power law of the peak {key}: {ex}")
         else:
             cm.warn(f"{len(good)} size(s) with a resolved peak: no scaling fit (needs 2 or more)")
-        warning = height_warning(fits)
+        warning = height_warning(fits, mixed_ladders=bool(good) and all(
+            r.verdict is not None and r.verdict.known and r.verdict.mixed for r in good))
         if warning:
             print(f"WARNING: {warning}")
             cm.warn(warning)
         fig = _plot(results, fits, lattice, args.x, kind, warning)
         return cm.save(fig, args, "fss", title=f"{f.path}: finite-size scaling of the Var($f_U$) peak "
-                                                f"({args.model} fit; {eq.VARIANCE_SHORT[kind]} variance)")
+                                                f"({model}; {eq.VARIANCE_SHORT[kind]} variance)")
 
 
 def _print_table(results, out):
@@ -579,7 +648,7 @@ def _plot(results, fits, lattice, xname, kind="within", warning=None):
             continue
         p = r.peak
         axes[0].errorbar(r.x, r.mean, yerr=r.err, color=col, ls="none", marker="o", ms=3, capsize=2, label=lab)
-        if p.model != "max":
+        if p.model not in _MODEL_FREE:
             xx = np.linspace(r.x[p.window[0]], r.x[p.window[-1]], 200)
             axes[0].plot(xx, p.curve(xx), color=col, lw=1.5)
         axes[0].errorbar([p.x0], [p.height], xerr=[p.x0_err], yerr=[p.height_err], color="black",
@@ -613,7 +682,9 @@ def _plot(results, fits, lattice, xname, kind="within", warning=None):
             ax.text(0.5, 0.5, "no size with a resolved peak", transform=ax.transAxes, ha="center")
         if key == "height" and warning:
             ax.set_title("WARNING: height exponent $\\leq$ 0: the peak does not grow with size;\n"
-                         "likely metastable-phase variance, not the equilibrium one",
+                         + ("equilibrium (mixed ladders): no first-order scaling at these sizes"
+                            if "ladders mixed" in warning else
+                            "likely metastable-phase variance, not the equilibrium one"),
                          fontsize=8, color="#b00000", fontweight="bold")
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -630,9 +701,10 @@ def register(sub):
     cm.add_io_args(p, study_help="equilibrium or exchange studies to pool (repeatable); default: the "
                                  "exchange studies, or if none every equilibrium study that scans --x")
     p.add_argument("--x", default="kshell", help="scanned parameter (default kshell)")
-    p.add_argument("--model", choices=sorted(_MODELS), default="lorentzian",
-                   help="peak model fitted near the maximum (default lorentzian; max: the highest "
-                        "point, for cusp-like peaks no smooth model fits)")
+    p.add_argument("--model", choices=["auto"] + sorted(_MODELS), default="auto",
+                   help="peak model (default auto: curve with --variance mbar, else lorentzian); lorentzian / "
+                        "parabola: fitted near the maximum; max: the highest point, for cusp-like peaks no "
+                        "smooth model fits; curve: the maximum of the continuous MBAR curve (exchange)")
     p.add_argument("--frac", type=float, help="peak region: points with Var >= FRAC * max "
                                               "(default 0.2 lorentzian, 0.5 parabola and max)")
     p.add_argument("--min-points", type=int, help="fewest points in the peak region "

@@ -73,14 +73,19 @@ class LadderMBAR:
     """MBAR over the samples of one ladder (or several identical ladders
     concatenated along the sample axis).
 
-    energy [m, nr, nr], fU [m, nr], kT, kshell [nr]."""
+    energy [m, nr, nr], fU [m, nr], kT, kshell [nr]; or, with energy=None,
+    u (reduced energies [nr, nr * m] as reduced_energies returns them) and A
+    (f_U [nr * m] in the same order)."""
 
-    def __init__(self, energy, fU, kT, kshell, initial_f_k=None):
-        fU = np.asarray(fU, dtype=float)
-        self.m, self.nr = fU.shape
+    def __init__(self, energy, fU, kT, kshell, initial_f_k=None, u=None, A=None):
         self.kshell = np.asarray(kshell, dtype=float)
-        self.u = reduced_energies(energy, kT)
-        self.A = fU.T.reshape(-1)            # same n order as self.u
+        self.nr = len(self.kshell)
+        if energy is not None:
+            fU = np.asarray(fU, dtype=float)
+            u = reduced_energies(energy, kT)
+            A = fU.T.reshape(-1)            # same n order as u
+        self.u, self.A = np.asarray(u, dtype=float), np.asarray(A, dtype=float)
+        self.m = self.u.shape[1] // self.nr
         self.N_k = np.full(self.nr, self.m)
         mbar = _pymbar().MBAR(self.u, self.N_k, initial_f_k=initial_f_k, verbose=False)
         self.f_k = np.asarray(mbar.f_k, dtype=float)
@@ -153,17 +158,12 @@ class Reweighted:
         return bool(np.isfinite(self.interp_error) and self.interp_error <= MAX_INTERP_ERROR)
 
 
-def _units(energy, fU, nblocks):
-    """Split [nl, ns, ...] arrays into nl * nblocks blocks of consecutive samples."""
-    nl, ns = fU.shape[:2]
+def _units(nl, ns, nblocks):
+    """Sample indices (into the ladders' samples stacked along one axis) of
+    the nl * nblocks blocks of consecutive samples."""
     nb = max(1, min(int(nblocks), ns))
     size = ns // nb
-    out = []
-    for t in range(nl):
-        for b in range(nb):
-            sl = slice(b * size, (b + 1) * size)
-            out.append((energy[t, sl], fU[t, sl]))
-    return out
+    return [t * ns + b * size + np.arange(size) for t in range(nl) for b in range(nb)]
 
 
 def reweight(energy, fU, kT, kshell, grid_points=120, nblocks=4, nboot=100, seed=0):
@@ -171,27 +171,38 @@ def reweight(energy, fU, kT, kshell, grid_points=120, nblocks=4, nboot=100, seed
 
     energy [nl, ns, nr, nr], fU [nl, ns, nr] (catex_reader Study.samples());
     errors by the block bootstrap of the module docstring (nboot samples;
-    NaN when there is a single unit)."""
+    NaN when there is a single unit).  The reduced energies of every sample
+    at the rungs and on the grid are computed once; a bootstrap sample picks
+    their columns and re-solves MBAR (warm-started from the full solution)."""
     energy = np.asarray(energy, dtype=float)
     fU = np.asarray(fU, dtype=float)
     if fU.ndim == 2:
         energy, fU = energy[None], fU[None]
+    nl, ns, nr = fU.shape
     kshell = np.asarray(kshell, dtype=float)
     grid = np.linspace(kshell[0], kshell[-1], grid_points)
-    units = _units(energy, fU, nblocks)
-    full = LadderMBAR(np.concatenate([u[0] for u in units]), np.concatenate([u[1] for u in units]),
-                      kT, kshell)
-    mean, var, neff = full.at_rungs()
-    gmean, gvar, _ = full.at(grid)
+    units = _units(nl, ns, nblocks)
+    used = np.concatenate(units)
+    m_all = nl * ns
+    u_all = reduced_energies(energy.reshape(m_all, nr, nr), kT)     # [nr, nr * m_all], n = k * m_all + s
+    A_all = fU.reshape(m_all, nr).T.reshape(-1)
+    u_grid_all = CubicSpline(kshell, u_all, axis=0)(grid)           # [G, nr * m_all]
+
+    def columns(samples):
+        return (np.arange(nr)[:, None] * m_all + samples[None, :]).ravel()
+
+    def solve(samples, init=None):
+        cols = columns(samples)
+        mb = LadderMBAR(None, None, kT, kshell, initial_f_k=init, u=u_all[:, cols], A=A_all[cols])
+        return mb, mb.moments(mb.weights(mb.u)), mb.moments(mb.weights(u_grid_all[:, cols]))
+
+    full, (mean, var, neff), (gmean, gvar, _) = solve(used)
     rng = np.random.default_rng(seed)
     bm, bv, bgm, bgv = [], [], [], []
     if len(units) >= 2:
         for _ in range(nboot):
             pick = rng.integers(0, len(units), len(units))
-            mb = LadderMBAR(np.concatenate([units[i][0] for i in pick]),
-                            np.concatenate([units[i][1] for i in pick]), kT, kshell, initial_f_k=full.f_k)
-            m, v, _ = mb.at_rungs()
-            gm, gv, _ = mb.at(grid)
+            _, (m, v, _n), (gm, gv, _g) = solve(np.concatenate([units[i] for i in pick]), full.f_k)
             bm.append(m)
             bv.append(v)
             bgm.append(gm)
