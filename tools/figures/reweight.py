@@ -21,9 +21,10 @@ What is exact and what is not:
   cubic).  A constant offset cancels in normalised weights; the spread is
   what distorts them.  Above MAX_INTERP_ERROR (0.1 kT) the curve is marked
   unreliable.
-* `catexplot fss` therefore fits its peak model to the MBAR estimates AT
-  THE RUNGS (exact) and reports the maximum of the continuous curve only as
-  a cross-check.
+* `catexplot fss` (exchange studies) takes the maximum of the continuous
+  curve as the peak (model 'curve') only while that check passes, and
+  refuses it otherwise; its fit models work on the estimates AT THE RUNGS
+  (exact), with the curve maximum as a cross-check.
 
 Errors: bootstrap over blocks of consecutive samples of each ladder
 (`nblocks` per ladder; with nblocks = 1 a bootstrap over whole ladders).
