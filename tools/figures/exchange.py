@@ -7,9 +7,10 @@
                                from a pilot run, printed as a YAML `kshell:` list
 
 Mixing verdict (mixing_verdict): a ladder has mixed when every neighbouring
-pair accepts swaps (acceptance >= min_acceptance, default 0.05: below that a
-configuration crosses the pair a few times per thousand attempts and the two
-halves of the ladder sample separately) AND its configurations travel the
+pair accepts swaps (acceptance >= min_acceptance, default 0.05: below that
+fewer than one swap in twenty across the pair succeeds, the pair is a
+bottleneck and the two halves of the ladder exchange configurations only
+rarely) AND its configurations travel the
 whole ladder: mean completed round trips (lowest -> highest -> lowest rung)
 per configuration >= min_round_trips (default 3; one round trip is a single
 decorrelation of a configuration, so a mean of one or two says the rungs'

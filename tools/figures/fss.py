@@ -710,7 +710,8 @@ def register(sub):
     p.add_argument("--min-points", type=int, help="fewest points in the peak region "
                                                   "(default 5 lorentzian, 3 parabola and max)")
     p.add_argument("--bootstrap", choices=["auto", "replicas", "parametric"], default="auto",
-                   help="error estimate (default auto: replicas if >= 5 per point, else parametric)")
+                   help="error estimate of equilibrium curves (default auto: replicas if >= 5 per point, else "
+                        "parametric); exchange: the MBAR block bootstrap, or parametric without samples")
     p.add_argument("--bootstrap-samples", type=int, default=400, help="bootstrap samples (default 400)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--csv", metavar="FILE", help="also write the peak table as CSV")
