@@ -424,7 +424,8 @@ def analyse(studies, x="kshell", model="auto", frac=None, min_points=None, nboot
                            verdict=verdict, mbar=c.mbar)
             results.append(r)
             if not (verdict.known and verdict.mixed) and not ignore_mixing:
-                r.reason = f"the ladder did not mix, not fitted ({verdict})"
+                r.reason = (f"the ladder did not mix, not fitted ({verdict})" if verdict.known else
+                            f"the ladder's mixing is unknown, not fitted ({verdict})")
                 continue
             try:
                 err = np.where(np.isfinite(c.err) & (c.err > 0), c.err, np.nan)
@@ -675,7 +676,7 @@ def _plot(results, fits, lattice, xname, kind="within", warning=None):
         refused = [r for r in results if r.peak is None]
         if refused:
             ax.text(0.02, 0.02, "omitted: " + ", ".join(
-                f"N={r.n_core} ({'ladder did not mix' if r.reason.startswith('the ladder did not mix') else 'no resolved peak'})"
+                f"N={r.n_core} ({'ladder not mixed' if r.reason.startswith('the ladder') else 'no resolved peak'})"
                 for r in refused), transform=ax.transAxes,
                     fontsize=7, color="#b00000", va="bottom")
         if not good:
