@@ -29,3 +29,10 @@ catex_script_test(test_tools_e2e
   TIMEOUT 1200
   LABELS tools e2e)
 set_tests_properties(test_tools_e2e PROPERTIES SKIP_RETURN_CODE 77)
+
+# Exchange (replica-exchange) studies in tools/: reader, MBAR, mixing
+# verdict, rung placement and the commands (fixture: tools_fixture.write_exchange).
+catex_script_test(test_tools_exchange
+  COMMAND ${CATEX_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_tools_exchange.py
+  TIMEOUT 600
+  LABELS tools)

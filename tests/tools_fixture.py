@@ -320,3 +320,296 @@ if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "fixture.h5"
     write(out)
     print(out)
+
+
+# ---------------------------------------------------------------------------
+# Exchange (replica-exchange) studies: the layout of README "Output file", exchange studies
+# (the contract the engine writes), filled by simulating a ladder of a
+# two-state model whose equilibrium is known in closed form.
+#
+# Model: a configuration is in phase x = 0 (U, f_U ~ mu_U) or x = 1 (S,
+# f_U ~ mu_S), with Gaussian noise of width sd in f_U independent of the
+# energy.  Its energy under rung K is
+#     E_K = x G(K) + B(K) + e,   G(K) = -(2 kT) asinh((K - K*) / w),
+# B a configuration-independent term and e a configuration term the same at
+# every rung (both cancel in every ratio, as in the real engine).  Then
+# p_S(K) = (1 + u / sqrt(1 + u^2)) / 2 with u = (K - K*) / w, so
+#     <f_U>(K)   = mu_U + (mu_S - mu_U) p_S
+#     Var(f_U)(K) = (mu_U - mu_S)^2 / (4 (1 + u^2)) + sd^2
+# exactly: a Lorentzian peak of height (mu_U - mu_S)^2 / 4 at K* over the
+# baseline sd^2.  G is not linear in K, so reweighting between rungs is not
+# trivially exact either.
+# ---------------------------------------------------------------------------
+
+class TwoState:
+    """The two-state model above; `exact_*` are the closed forms."""
+
+    def __init__(self, k_star, width, mu_u=0.75, mu_s=0.2, sd=0.03, kT=0.2):
+        self.k_star, self.width, self.mu_u, self.mu_s, self.sd, self.kT = k_star, width, mu_u, mu_s, sd, kT
+
+    def gap(self, k):
+        """G(K) = E_K(S) - E_K(U)."""
+        return -2.0 * self.kT * np.arcsinh((np.asarray(k, dtype=float) - self.k_star) / self.width)
+
+    def bulk(self, k):
+        return -3.0 * np.asarray(k, dtype=float) ** 1.5   # any function of K alone
+
+    def energy(self, x, k, e=0.0):
+        return x * self.gap(k) + self.bulk(k) + e
+
+    def p_s(self, k):
+        u = (np.asarray(k, dtype=float) - self.k_star) / self.width
+        return 0.5 * (1 + u / np.sqrt(1 + u * u))
+
+    def exact_mean(self, k):
+        return self.mu_u + (self.mu_s - self.mu_u) * self.p_s(k)
+
+    def exact_var(self, k):
+        p = self.p_s(k)
+        return (self.mu_u - self.mu_s) ** 2 * p * (1 - p) + self.sd ** 2
+
+    @property
+    def peak_height(self):
+        return (self.mu_u - self.mu_s) ** 2 / 4 + self.sd ** 2
+
+    def draw_fu(self, x, rng):
+        return np.where(x == 1, self.mu_s, self.mu_u) + self.sd * rng.standard_normal(np.shape(x))
+
+    def draw_iid(self, kshell, ns, rng):
+        """ns independent samples at each rung: (x [ns, nr], fU [ns, nr],
+        energy [ns, nr, nr] with energy[s, k, l] = E_l of sample (s, k))."""
+        kshell = np.asarray(kshell, dtype=float)
+        x = (rng.random((ns, len(kshell))) < self.p_s(kshell)).astype(int)
+        fu = self.draw_fu(x, rng)
+        e = rng.standard_normal(x.shape)
+        energy = self.energy(x[:, :, None], kshell[None, None, :], e[:, :, None])
+        return x, fu, energy
+
+
+def _round_trip_update(rung_of, nr, state, trips):
+    """Round trips per configuration: state 0 = not yet at the bottom, 1 =
+    visited the bottom (heading up), 2 = visited the top after the bottom
+    (heading down); 2 -> bottom completes a round trip."""
+    at_bot, at_top = rung_of == 0, rung_of == nr - 1
+    trips += (state == 2) & at_bot
+    state[:] = np.where(at_bot, 1, np.where(at_top & (state == 1), 2, state))
+
+
+def simulate_ladder(model, kshell, rng, equilibrate=500, measure=4000, flip_prob=0.02,
+                    exchange_every=1, sample_stride=10, permutation_stride=20, hist_bins=50,
+                    blocked_pair=None, nblocks=20):
+    """One ladder task of the two-state model with exact Metropolis moves and
+    swaps (even/odd pairs alternating).  blocked_pair: index of a pair whose
+    swaps are always rejected (a ladder that cannot mix).  Returns the
+    per-task arrays of the exchange layout."""
+    kshell = np.asarray(kshell, dtype=float)
+    nr = len(kshell)
+    beta = 1.0 / model.kT
+    x = (rng.random(nr) < model.p_s(kshell)).astype(int)     # by configuration
+    e_conf = rng.standard_normal(nr)                             # by configuration
+    config_at = np.arange(nr)                                    # configuration at rung k
+    state = np.zeros(nr, dtype=int)
+    trips = np.zeros(nr, dtype=np.int64)
+    attempts = np.zeros(nr - 1, dtype=np.int64)
+    accepted = np.zeros(nr - 1, dtype=np.int64)
+    moves_acc = np.zeros(nr)
+    series = np.empty((measure, nr))
+    energies = np.empty((measure, nr))
+    samples_fu, samples_e, samples_f, perms = [], [], [], []
+    parity = 0
+    gap = model.gap(kshell)
+    for sweep in range(equilibrate + measure):
+        # one Metropolis flip attempt per configuration (the "sweep")
+        xk = x[config_at]
+        prop = 1 - xk
+        d = (prop - xk) * gap
+        try_flip = rng.random(nr) < flip_prob
+        acc = try_flip & (rng.random(nr) < np.exp(-beta * np.clip(d, 0, None)))
+        x[config_at[acc]] = prop[acc]
+        if sweep >= equilibrate:
+            moves_acc += acc
+        if (sweep + 1) % exchange_every == 0:
+            ks = np.arange(parity, nr - 1, 2)          # disjoint pairs: decided independently
+            a, b = config_at[ks], config_at[ks + 1]
+            # E_k(s_b) + E_k+1(s_a) - E_k(s_a) - E_k+1(s_b): bulk and e cancel
+            delta = (x[b] - x[a]) * (gap[ks] - gap[ks + 1])
+            ok = (rng.random(len(ks)) < np.exp(-beta * np.clip(delta, 0, None))) & (ks != blocked_pair)
+            config_at[ks[ok]], config_at[ks[ok] + 1] = b[ok], a[ok]
+            if sweep >= equilibrate:
+                attempts[ks] += 1
+                accepted[ks[ok]] += 1
+            parity ^= 1
+        rung_of = np.empty(nr, dtype=int)
+        rung_of[config_at] = np.arange(nr)
+        if sweep >= equilibrate:
+            _round_trip_update(rung_of, nr, state, trips)
+        else:
+            state[:] = np.where(rung_of == 0, 1, np.where((rung_of == nr - 1) & (state == 1), 2, state))
+        if sweep < equilibrate:
+            continue
+        m = sweep - equilibrate
+        xk = x[config_at]
+        fu = model.draw_fu(xk, rng)
+        series[m] = fu
+        energies[m] = model.energy(xk, kshell, e_conf[config_at])
+        if m % sample_stride == 0:
+            samples_fu.append(fu)
+            samples_e.append(model.energy(xk[:, None], kshell[None, :], e_conf[config_at][:, None]))
+            samples_f.append(_phases_of(fu))
+        if m % permutation_stride == 0:
+            perms.append(config_at.copy())
+    var, var_err = _jackknife_var(series, nblocks)
+    mean = series.mean(axis=0)
+    mean_err = series.reshape(nblocks, -1, nr).mean(axis=1).std(axis=0, ddof=1) / np.sqrt(nblocks)
+    edges = np.linspace(0.0, 1.0, hist_bins + 1)
+    hist = np.stack([np.histogram(np.clip(series[:, k], 0, 1), bins=edges)[0] for k in range(nr)])
+    f = _phases_of(series)
+    return {
+        "kshell": kshell, "f_mean": f.mean(axis=0), "f_err": np.tile(mean_err[:, None], (1, 5)),
+        "fU_mean": mean, "fU_err": mean_err, "fU_var": var, "fU_var_err": var_err,
+        "E_mean": energies.mean(axis=0), "E_err": energies.std(axis=0) / np.sqrt(nblocks),
+        "acceptance": moves_acc / measure, "fU_hist": hist.astype(np.int64),
+        "swap_attempts": attempts, "swap_acceptance": accepted / np.maximum(attempts, 1),
+        "round_trips": trips, "permutation": np.array(perms, dtype=np.int32),
+        "sample_fU": np.array(samples_fu), "sample_energy": np.array(samples_e),
+        "sample_f": np.array(samples_f), "_edges": edges,
+    }
+
+
+def _phases_of(fu):
+    """f_alpha [.., 5] consistent with f_U: U split evenly into U1 and U2."""
+    fu = np.asarray(fu, dtype=float)
+    rest = 1 - fu
+    return np.stack([fu / 2, 0.45 * rest, 0.45 * rest, fu / 2, 0.1 * rest], axis=-1)
+
+
+def _jackknife_var(series, nblocks):
+    """Var (ddof 0) of each column and its block-jackknife error (written
+    independently of tools/catex_reader.py on purpose)."""
+    n = series.shape[0] - series.shape[0] % nblocks
+    s = series[:n]
+    full = s.var(axis=0)
+    blocks = s.reshape(nblocks, -1, s.shape[1])
+    loo = []
+    for b in range(nblocks):
+        rest = np.concatenate([blocks[i] for i in range(nblocks) if i != b])
+        loo.append(rest.var(axis=0))
+    loo = np.array(loo)
+    err = np.sqrt((nblocks - 1) / nblocks * np.sum((loo - loo.mean(axis=0)) ** 2, axis=0))
+    return full, err
+
+
+#: Exchange fixture: side -> two-state model (peak position, half width,
+#: mu_U - mu_S grows with size so the peak height grows).
+EXCHANGE_MODELS = {8: TwoState(5.0, 0.6, mu_u=0.65, mu_s=0.30),
+                   10: TwoState(6.0, 0.45, mu_u=0.70, mu_s=0.25),
+                   12: TwoState(7.0, 0.35, mu_u=0.75, mu_s=0.20)}
+#: The ladder that does not mix (study `stuck`): its own size.
+STUCK_SIDE = 14
+STUCK_MODEL = TwoState(8.0, 0.3, mu_u=0.8, mu_s=0.15)
+EXCHANGE_RUNGS = 13     # rungs from K* - 3 w to K* + 3 w
+EXCHANGE_LADDERS = 3    # independent ladders per size
+
+
+def exchange_ladder(model, nr=EXCHANGE_RUNGS, span=3.0):
+    return model.k_star + model.width * np.linspace(-span, span, nr)
+
+
+def _write_exchange_study(sg, name, first_task, sides, ladders, models, rng, blocked_pair=None,
+                          **sim):
+    tasks = [(side, rep) for side in sides for rep in range(ladders)]
+    results = [simulate_ladder(models[side], exchange_ladder(models[side]), rng,
+                               blocked_pair=blocked_pair, **sim) for side, _ in tasks]
+    nl = len(tasks)
+    g = sg.create_group(name)
+    attrs = {"kind": "exchange", "lattice": "hexagon", "nnn_mismatch": "unit",
+             "scanned": ["side"] if len(sides) > 1 else [], "first_task": first_task, "ntasks": nl,
+             "replicas": ladders, "rungs": EXCHANGE_RUNGS, "exchange_every": sim.get("exchange_every", 1),
+             "hist_bins": 50, "sample_stride": sim.get("sample_stride", 10),
+             "permutation_stride": sim.get("permutation_stride", 20)}
+    for key, v in attrs.items():
+        if key == "scanned":
+            g.attrs[key] = np.array(v, dtype=h5py.string_dtype())
+        else:
+            g.attrs[key] = v
+    per_task = {"side": [t[0] for t in tasks], "shell_layers": np.ones(nl), "kT": [models[t[0]].kT for t in tasks],
+                "eps": np.ones(nl), "J": np.zeros(nl), "dmu": np.zeros(nl), "composition": np.full(nl, 0.5),
+                "t_max": np.full(nl, np.nan)}
+    for p, v in per_task.items():
+        _ds(g, p, np.asarray(v, dtype=float))
+    _ds(g, "replica", np.array([t[1] for t in tasks], dtype=np.int32))
+    axes = {"kshell": "task rung", "f_mean": "task rung phase", "f_err": "task rung phase",
+            "fU_hist": "task rung bin", "swap_attempts": "task pair", "swap_acceptance": "task pair",
+            "permutation": "task sample rung", "sample_fU": "task sample rung",
+            "sample_energy": "task sample rung rung", "sample_f": "task sample rung phase"}
+    for key in results[0]:
+        if key.startswith("_"):
+            continue
+        d = _ds(g, key, np.stack([r[key] for r in results]),
+                units="eps" if key.startswith("E_") or key == "sample_energy" else "1")
+        d.attrs["axes"] = axes.get(key, "task rung")
+        if key in ("f_mean", "f_err", "sample_f"):
+            d.attrs["phases"] = np.array(PHASES, dtype=h5py.string_dtype())
+        if key == "fU_hist":
+            d.attrs["bin_edges"] = results[0]["_edges"]
+        if key == "permutation":
+            d.attrs["stride"] = sim.get("permutation_stride", 20)
+    lg = g.create_group("lattices")
+    for side in sides:
+        pos, layer, shell, boundary = hexagon(side, 1)
+        x = lg.create_group(f"{side}_1")
+        _ds(x, "positions", pos)
+        _ds(x, "layer", layer)
+        _ds(x, "shell", shell)
+        _ds(x, "boundary", boundary)
+    return tasks, results
+
+
+def write_exchange(path, seed=2024, measure=4000, ladders=EXCHANGE_LADDERS, falling=True):
+    """A file with exchange studies:
+      ladder    sides 8, 10, 12 (EXCHANGE_MODELS), `ladders` ladders each, mixing;
+      stuck     side STUCK_SIDE (14), 2 ladders whose middle pair never accepts a swap
+                (and slow moves): the ladder does not mix;
+      falling   (falling=True) an equilibrium K_shell scan whose Var(f_U)
+                peak height FALLS with size (fss must warn).
+    Returns {'models', 'ladder': [(side, replica)], 'results': [...]}."""
+    rng = np.random.default_rng(seed)
+    with h5py.File(path, "w") as h:
+        h.attrs["catex_version"] = "0.1.0-fixture"
+        h.attrs["format_version"] = 1
+        sg = h.create_group("studies")
+        tasks, results = _write_exchange_study(sg, "ladder", 0, sorted(EXCHANGE_MODELS), ladders,
+                                               EXCHANGE_MODELS, rng, measure=measure)
+        nt = len(tasks)
+        stuck_tasks, stuck = _write_exchange_study(sg, "stuck", nt, [STUCK_SIDE], 2, {STUCK_SIDE: STUCK_MODEL}, rng,
+                                                   blocked_pair=EXCHANGE_RUNGS // 2, flip_prob=1e-4,
+                                                   measure=measure // 2)
+        nt += len(stuck_tasks)
+        if falling:
+            job = _Job(rng)
+            job.ntasks = nt
+            job.add("falling", "equilibrium", "hexagon",
+                    {"side": sorted(FALLING_PEAKS), "shell_layers": 1, "kshell": list(np.arange(1.0, 20.5, 0.5)),
+                     "kT": 0.2, "eps": 1.0}, 3, _eq_data(peaks=FALLING_PEAKS))
+            name, attrs, vals, rep, data, lats = job.studies[0]
+            g = sg.create_group(name)
+            for key, v in attrs.items():
+                g.attrs[key] = np.array(v, dtype=h5py.string_dtype()) if key == "scanned" else v
+            for p in PARAMS:
+                _ds(g, p, vals[p])
+            _ds(g, "replica", rep.astype(np.int32))
+            for key, arr in data.items():
+                _ds(g, key, np.asarray(arr))
+            nt += attrs["ntasks"]
+        j = h.create_group("job")
+        j.attrs["name"] = "fixture-exchange"
+        j.attrs["seed"] = seed
+        j.attrs["ntasks"] = nt
+        t = h.create_group("tasks")
+        _ds(t, "status", np.ones(nt, dtype=np.int8), description="0 pending, 1 done, 2 failed")
+        _ds(t, "replica", np.zeros(nt, dtype=np.int32))
+    return {"models": EXCHANGE_MODELS, "ladder": tasks, "results": results, "stuck": stuck}
+
+
+#: Equilibrium scan whose peaks get LOWER with size (a falling height).
+FALLING_PEAKS = {6: (6.0, 0.050, 2.0), 8: (8.0, 0.035, 1.6), 10: (10.0, 0.022, 1.3)}

@@ -16,6 +16,12 @@ would silently bias a mean).
             t.x, t.mean, t.err, t.n
         s.where(kshell=17).mean("f_mean")     # mean over the selected tasks
 
+        x = f.study("ladder")                 # an `exchange` study (README "Output file", exchange studies)
+        for side, g in x.groupby("side"):     # one ladder per task: rungs are not tasks
+            g.ladder()                        # K_shell of the rungs, common to the selection
+            t = g.rung_aggregate("fU_var", err="fU_var_err")   # per rung, over ladders
+            smp = g.samples()                 # stored samples for reweighting
+
 Errors (missing file, study, dataset, parameter value) raise CatexError with
 a message that lists what *is* there.
 """
@@ -31,6 +37,12 @@ PHASES = ("U1", "S1", "S2", "U2", "unclassified")
 
 #: Every per-task parameter the engine records (README "/tasks/<param>").
 PARAMS = ("side", "shell_layers", "kshell", "kT", "eps", "J", "dmu", "composition", "t_max")
+
+#: Datasets of an exchange study indexed by (task, rung, ...) and by
+#: (task, pair, ...) (README "Output file", exchange studies; pair k = rungs k, k+1).
+RUNG_DATASETS = ("kshell", "f_mean", "f_err", "fU_mean", "fU_err", "fU_var", "fU_var_err", "E_mean",
+                 "E_err", "acceptance", "fU_hist", "round_trips")
+PAIR_DATASETS = ("swap_attempts", "swap_acceptance")
 
 #: Datasets of a study group that are not per-task data.
 _NON_DATA = {"lattices"}
@@ -204,6 +216,10 @@ class CatexFile:
             scan = ", ".join(f"{p} {_fmt_values(s.values(p))}" for p in s.scanned) or "no scan"
             lines.append(f"  {n}: {s.kind} {s.lattice}, {s.n} tasks ({done} done), "
                          f"replicas {s.replicas}; {scan}")
+            if s.is_exchange and s.has("kshell"):
+                k = np.asarray(s._column("kshell"), dtype=float)
+                lines.append(f"      ladders of {k.shape[1]} rungs, K_shell "
+                             f"{np.nanmin(k):g} .. {np.nanmax(k):g}")
             data = [d for d in s.datasets()]
             lines.append(f"      datasets: {', '.join(data)}")
         return "\n".join(lines)
@@ -280,6 +296,13 @@ class Study:
         else:  # derive it: every parameter with more than one value
             self.scanned = tuple(p for p in PARAMS if p in self.group
                                  and len(np.unique(self._column(p))) > 1)
+        if self.is_exchange:  # kshell is each task's ladder, not a scan of tasks
+            self.scanned = tuple(p for p in self.scanned if p != "kshell")
+
+    @property
+    def is_exchange(self):
+        """True for a replica-exchange study: one task = one ladder of rungs."""
+        return self.kind == "exchange"
 
     def _length_from_data(self):
         for p in PARAMS:
@@ -348,6 +371,11 @@ class Study:
                              f"parameters: {', '.join(p for p in PARAMS if p in self.group)}")
         return np.asarray(self._column(name), dtype=float)[self.rows]
 
+    def _not_the_ladder(self, name):
+        if self.is_exchange and name == "kshell":
+            raise CatexError(f"study {self.name!r} is an exchange study: kshell is the ladder of every "
+                             "task (per rung), not a task parameter; use ladder() / rung_aggregate()")
+
     def values(self, name):
         """Sorted distinct values of a parameter over the selection."""
         return np.unique(self.param(name))
@@ -368,6 +396,7 @@ class Study:
         """
         mask = np.ones(self.n, dtype=bool)
         for name, want in conditions.items():
+            self._not_the_ladder(name)
             vals = self.param(name)
             if callable(want):
                 m = np.asarray(want(vals), dtype=bool)
@@ -389,6 +418,8 @@ class Study:
         names) in increasing order; keys are floats."""
         if not names:
             return [((), self)]
+        for n in names:
+            self._not_the_ladder(n)
         cols = np.column_stack([self.param(n) for n in names]) if self.n else np.zeros((0, len(names)))
         keys = np.unique(cols, axis=0) if self.n else []
         out = []
@@ -520,6 +551,139 @@ class Study:
         times = np.asarray(sub.data("snapshot_time"), dtype=float)[0]
         ok = np.isfinite(times) & np.any(sig != 0, axis=1)
         return times[ok], sig[ok], lat
+
+
+    # -- exchange studies (README "Output file", exchange studies) -------------------------
+    def _need_exchange(self, what):
+        if not self.is_exchange:
+            raise CatexError(f"study {self.name!r} is a {self.kind} study; {what} needs an exchange study")
+
+    def rungs(self):
+        """K_shell of every rung of every selected ladder, float64 [n, nr]."""
+        self._need_exchange("rungs()")
+        return np.asarray(self._column("kshell"), dtype=float)[self.rows]
+
+    def ladder(self):
+        """The K_shell ladder [nr] shared by the selected tasks.  Ladders that
+        differ (e.g. one per core size) must be separated first (groupby)."""
+        k = self.rungs()
+        if k.shape[0] == 0:
+            raise CatexError(f"study {self.name!r}: no tasks selected")
+        if not np.allclose(k, k[0], rtol=1e-9, atol=1e-12, equal_nan=True):
+            raise CatexError(f"study {self.name!r}: the selected tasks have different ladders; "
+                             "select one state point first (where/groupby, e.g. by side)")
+        return k[0]
+
+    def pair_kshell(self):
+        """(K_k, K_k+1) of each neighbouring pair of the ladder, [np, 2]."""
+        k = self.ladder()
+        return np.column_stack([k[:-1], k[1:]])
+
+    def rung_aggregate(self, name, err=None):
+        """Statistics over the selected ladders (independent replicas) of a
+        per-rung or per-pair dataset: Aggregate(x, mean, err, n) with x the
+        ladder (per-rung data) or the pair midpoints (per-pair data); mean /
+        err as in aggregate (combine_replicas)."""
+        self._need_exchange("rung_aggregate()")
+        x = self.ladder()
+        vals = np.asarray(self.data(name), dtype=float)
+        if vals.ndim < 2 or vals.shape[1] not in (len(x), len(x) - 1):
+            raise CatexError(f"study {self.name!r}: {name} is not a per-rung or per-pair dataset "
+                             f"(shape {vals.shape}, {len(x)} rungs)")
+        if vals.shape[1] == len(x) - 1:
+            x = 0.5 * (x[:-1] + x[1:])
+        use_err = err is not None and self.has(err)
+        m, e = combine_replicas(vals, np.asarray(self.data(err), dtype=float) if use_err else None)
+        return Aggregate(x, m, e, np.full(len(x), self.n))
+
+    def hist_edges(self):
+        """The bin edges [nb + 1] of fU_hist (attribute `bin_edges`; uniform
+        over [0, 1] when the attribute is missing)."""
+        a = self.dataset_attrs("fU_hist")
+        if "bin_edges" in a and np.size(a["bin_edges"]) > 1:
+            return np.asarray(a["bin_edges"], dtype=float)
+        return np.linspace(0.0, 1.0, self.group["fU_hist"].shape[-1] + 1)
+
+    def permutation_stride(self):
+        a = self.dataset_attrs("permutation")
+        return int(a.get("stride", self.attrs.get("permutation_stride", 1)))
+
+    def samples(self):
+        """The stored samples of the selected ladders for reweighting:
+        ExchangeSamples(kshell [nr], kT, fU [n, ns, nr], energy [n, ns, nr, nr],
+        f [n, ns, nr, 5] or None), energy[t, s, k, l] = E under rung l of the
+        configuration at rung k at sample s.  All ladders must be the same
+        (one state point) and every sample must be filled (no NaN)."""
+        self._need_exchange("samples()")
+        for name in ("sample_fU", "sample_energy"):
+            if not self.has(name):
+                raise CatexError(f"study {self.name!r} stores no {name} (sample_stride 0?); "
+                                 "reweighting needs stored samples")
+        k = self.ladder()
+        kT = self.values("kT")
+        if len(kT) != 1:
+            raise CatexError(f"study {self.name!r}: the selected ladders have different kT; select one")
+        fu = np.asarray(self.data("sample_fU"), dtype=float)
+        en = np.asarray(self.data("sample_energy"), dtype=float)
+        f = np.asarray(self.data("sample_f"), dtype=float) if self.has("sample_f") else None
+        nr = len(k)
+        if fu.shape[2:] != (nr,) or en.shape[2:] != (nr, nr):
+            raise CatexError(f"study {self.name!r}: sample_fU {fu.shape} / sample_energy {en.shape} do not "
+                             f"match {nr} rungs")
+        if not (np.all(np.isfinite(fu)) and np.all(np.isfinite(en))):
+            raise CatexError(f"study {self.name!r}: stored samples hold NaN (unfinished tasks?)")
+        return ExchangeSamples(k, float(kT[0]), fu, en, f)
+
+
+ExchangeSamples = namedtuple("ExchangeSamples", "kshell kT fU energy f")
+ExchangeSamples.__doc__ = """Stored samples of one or more identical ladders (Study.samples)."""
+
+
+def jackknife(func, *arrays, nblocks=None):
+    """(estimate, error) of func(*arrays) by the delete-one-block jackknife
+    over axis 0 of the arrays (contiguous blocks; nblocks = the length when
+    not given, i.e. delete-one).  Trailing entries that do not fill a block
+    are dropped.  Needed for nonlinear estimators such as a variance, whose
+    error is not the spread of per-block values divided by sqrt(n)."""
+    n = len(arrays[0])
+    nb = n if nblocks is None else int(nblocks)
+    if nb < 2 or n < nb:
+        raise ValueError(f"jackknife needs at least 2 blocks of data ({n} entries, {nb} blocks)")
+    size = n // nb
+    arrays = [np.asarray(a)[:size * nb] for a in arrays]
+    full = np.asarray(func(*arrays), dtype=float)
+    loo = []
+    for b in range(nb):
+        keep = np.r_[0:b * size, (b + 1) * size:size * nb]
+        loo.append(func(*[a[keep] for a in arrays]))
+    loo = np.asarray(loo, dtype=float)
+    err = np.sqrt((nb - 1) / nb * np.sum((loo - loo.mean(axis=0)) ** 2, axis=0))
+    return full, err
+
+
+def series_variance(series, nblocks=20):
+    """Var (<x^2> - <x>^2) of a time series along axis 0 with its
+    block-jackknife error, as the engine computes fU_var / fU_var_err."""
+    return jackknife(lambda x: np.var(x, axis=0), series, nblocks=nblocks)
+
+
+def pooled_variance(means, variances):
+    """Variance of all replicas' series pooled (equal lengths), from each
+    replica's mean and within-run variance over axis 0:
+        Var_pooled = <Var_i> + <m_i^2> - <m_i>^2
+    (within-run variance plus the spread of the run means), with the
+    delete-one-replica jackknife error.  When runs are stuck in different
+    phases the pooled variance exceeds the within-run one; for runs that
+    each sample equilibrium they agree."""
+    means = np.asarray(means, dtype=float)
+    variances = np.asarray(variances, dtype=float)
+
+    def pooled(m, v):
+        return np.mean(v, axis=0) + np.mean(m * m, axis=0) - np.mean(m, axis=0) ** 2
+
+    if len(means) < 2:
+        return pooled(means, variances), np.full(np.shape(means)[1:], np.nan)
+    return jackknife(pooled, means, variances)
 
 
 def mean_sem(x, axis=0):

@@ -24,6 +24,17 @@ Why these choices:
   points (chi-square p-value below 1e-3, e.g. a sawtooth-shaped peak that
   a Lorentzian misses), or when more than a
   quarter of the bootstrap samples fail the same tests.
+* Exchange studies (variance 'mbar', the default with stored samples): the
+  default model 'curve' takes the maximum of the continuous MBAR curve
+  (figures.reweight: exact at the rungs, energies spline-interpolated
+  between them; refused when the leave-one-rung-out spline error exceeds
+  0.1 kT or the maximum sits on an end rung), errors from the maxima of the
+  block-bootstrap curves.  Why not a fit: near a first-order transition the
+  equilibrium peak is asymmetric (slow rise, sharp fall), which MBAR's small
+  errors make visible and no Lorentzian or parabola describes.  The fit
+  models remain available on the MBAR rung estimates (their bootstrap then
+  refits every MBAR bootstrap curve), with the curve maximum printed as a
+  cross-check.  A size whose ladders did not mix is refused.
 * Errors: bootstrap that redoes the whole procedure (maximum, window, fit)
   per sample; the error is half the central 68% range of the samples.  'replicas' resamples the replicas at each K_shell (needs >= 5
   replicas everywhere to mean anything); 'parametric' draws each point from
@@ -42,6 +53,7 @@ from scipy.stats import chi2 as chi2_dist
 
 import catex_reader as cr
 from figures import common as cm
+from figures.reweight import MAX_INTERP_ERROR as MAX_INTERP_KT
 
 
 class PeakError(Exception):
@@ -84,7 +96,42 @@ def _nofit(x, *p):
 
 
 # model -> (function, default frac, default min_points)
-_MODELS = {"lorentzian": (_lorentz, 0.2, 5), "parabola": (_parab, 0.5, 3), "max": (_nofit, 0.5, 3)}
+_MODELS = {"lorentzian": (_lorentz, 0.2, 5), "parabola": (_parab, 0.5, 3), "max": (_nofit, 0.5, 3),
+           "curve": (_nofit, 0.5, 3)}
+
+#: Models that draw no fitted curve (model-free estimates).
+_MODEL_FREE = ("max", "curve")
+
+
+def curve_peak(m, frac=0.5):
+    """Peak of the continuous MBAR curve (figures.reweight.Reweighted): the
+    maximum over the grid, errors from the maxima of the bootstrap curves
+    (half the central 68% range; position error also includes half the grid
+    step).  Refused (PeakError) when the spline check calls the curve
+    unreliable, or when the maximum lies on the lowest or highest rung."""
+    if not m.curve_reliable:
+        raise PeakError(f"the continuous MBAR curve is unreliable (spline error {m.interp_error:.2g} kT > "
+                        f"{MAX_INTERP_KT:g}): place rungs closer or use --model lorentzian/parabola/max on the rungs")
+    g, v = m.grid, m.grid_var
+    i = int(np.argmax(v))
+    if i == 0 or i == len(g) - 1:
+        raise PeakError(f"maximum at the {'lower' if i == 0 else 'upper'} end of the ladder (K={g[i]:g}); "
+                        "the peak may lie outside it")
+    win = np.nonzero(m.var >= frac * v[i])[0]
+    peak = Peak(float(g[i]), float(v[i]), (), win, "curve")
+    half_step = 0.5 * (g[1] - g[0])
+    if m.boot_grid_var is not None and len(m.boot_grid_var):
+        j = np.argmax(m.boot_grid_var, axis=1)
+        ok = (j > 0) & (j < len(g) - 1)
+        peak.nboot, peak.nboot_failed = len(j), int(np.sum(~ok))
+        if peak.nboot_failed > MAX_BOOT_FAIL * len(j):
+            raise PeakError(f"{peak.nboot_failed} of {len(j)} bootstrap curves peak at an end of the ladder")
+        s = np.column_stack([g[j[ok]], m.boot_grid_var[ok, j[ok]]])
+        peak.samples = s
+        lo, hi = np.percentile(s, [15.865, 84.135], axis=0)
+        peak.x0_err, peak.height_err = (float(e) for e in 0.5 * (hi - lo))
+        peak.x0_err = float(np.hypot(peak.x0_err, half_step))
+    return peak
 
 
 def peak_window(x, y, frac):
@@ -172,15 +219,24 @@ def fit_peak(x, y, yerr=None, model="lorentzian", frac=None, min_points=None, ch
 
 
 def find_peak(x, y, yerr=None, replicas=None, model="lorentzian", frac=None, min_points=None,
-              nboot=400, bootstrap="auto", seed=0):
+              nboot=400, bootstrap="auto", seed=0, curves=None):
     """fit_peak plus bootstrap errors (see the module docstring).
 
     replicas: optional list (one per x) of (values, errors) arrays of the
-    individual replicas, for bootstrap='replicas'/'auto'."""
+    individual replicas, for bootstrap='replicas'/'auto'.
+    curves: optional [B, len(x)] bootstrap replicates of the whole curve made
+    elsewhere (MBAR: figures.reweight); with them bootstrap='curves' (and
+    'auto') refits each replicate."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     peak = fit_peak(x, y, yerr, model, frac, min_points)
     rng = np.random.default_rng(seed)
+    if bootstrap == "auto" and curves is not None:
+        bootstrap = "curves"
+    if bootstrap == "curves":
+        if curves is None:
+            raise ValueError("bootstrap='curves' needs the bootstrap curves")
+        nboot = len(curves)
     if bootstrap == "auto":
         bootstrap = "replicas" if replicas is not None and min(len(r[0]) for r in replicas) >= 5 else "parametric"
     if bootstrap == "replicas" and replicas is None:
@@ -188,8 +244,10 @@ def find_peak(x, y, yerr=None, replicas=None, model="lorentzian", frac=None, min
     if bootstrap == "parametric" and yerr is None:
         raise ValueError("a parametric bootstrap needs error bars")
     samples, failed = [], 0
-    for _ in range(nboot):
-        if bootstrap == "replicas":
+    for b in range(nboot):
+        if bootstrap == "curves":
+            yb, eb = np.asarray(curves[b], dtype=float), yerr
+        elif bootstrap == "replicas":
             yb, eb = [], []
             for vals, errs in replicas:
                 k = rng.integers(0, len(vals), len(vals))
@@ -257,6 +315,10 @@ class SizeResult:
     nrep: np.ndarray
     peak: Peak = None
     reason: str = ""
+    variance: str = "within"      # equilibrium.VARIANCE_KINDS key of the curve
+    verdict: object = None        # exchange.Verdict of the size's ladders (exchange studies)
+    mbar: object = None           # reweight.Reweighted (variance 'mbar')
+    curve_peak: tuple = None      # (x, x_err, height, height_err) of the continuous MBAR curve
 
 
 def collect(studies, x="kshell"):
@@ -298,13 +360,103 @@ def collect(studies, x="kshell"):
     return lattice, out
 
 
-def analyse(studies, x="kshell", model="lorentzian", frac=None, min_points=None, nboot=400,
-            bootstrap="auto", seed=0):
-    """SizeResult for every core size; refused sizes carry a reason."""
-    lattice, data = collect(studies, x)
+def collect_exchange(studies, kind, mbar_options=None, verdict_options=None):
+    """{side: (VarianceCurve, Verdict)} of exchange studies, one ladder set per
+    core size (a size may not be split over several studies: their ladders
+    differ)."""
+    from figures import equilibrium as eq
+    from figures import exchange as ex
+    lattice, out = None, {}
+    for s in studies:
+        if lattice and s.lattice != lattice:
+            raise cm.UsageError("studies of different lattices cannot be scaled together")
+        lattice = s.lattice
+        for side, g in s.groupby("side"):
+            if side in out:
+                raise cm.UsageError(f"core side {side:g} appears in two exchange studies; choose one with --study")
+            verdict = ex.combined_verdict(ex.study_verdicts(g, **(verdict_options or {})))
+            out[side] = (eq.variance_curve(g, kind, "kshell", mbar_options), verdict)
+    return lattice, dict(sorted(out.items()))
+
+
+def _curve_peak(m, window):
+    """Maximum of the continuous MBAR curve inside the fitted peak region,
+    with the spread over the bootstrap curves: a cross-check of the fit."""
+    lo, hi = m.kshell[window[0]], m.kshell[window[-1]]
+    sel = (m.grid >= lo) & (m.grid <= hi)
+    g, v = m.grid[sel], m.grid_var[sel]
+    i = int(np.argmax(v))
+    if m.boot_grid_var is None:
+        return (float(g[i]), np.nan, float(v[i]), np.nan)
+    bv = m.boot_grid_var[:, sel]
+    j = np.argmax(bv, axis=1)
+    xs, hs = g[j], bv[np.arange(len(j)), j]
+    return (float(g[i]), float(np.std(xs, ddof=1)), float(v[i]), float(np.std(hs, ddof=1)))
+
+
+def analyse(studies, x="kshell", model="auto", frac=None, min_points=None, nboot=400,
+            bootstrap="auto", seed=0, variance="auto", mbar_options=None, verdict_options=None,
+            ignore_mixing=False):
+    """SizeResult for every core size; refused sizes carry a reason.
+
+    Equilibrium studies: the curve is the within-run (or, variance='pooled',
+    pooled) Var(f_U) over the scan.  Exchange studies: variance 'mbar' (the
+    default with stored samples: MBAR at the rungs, errors and the fit's
+    bootstrap from the block bootstrap of figures.reweight), 'ladder' or
+    'pooled'; a size whose ladders did not mix (exchange.mixing_verdict) is
+    refused unless ignore_mixing."""
+    from figures import equilibrium as eq
+    kinds = {s.kind for s in studies}
+    if len(kinds) > 1:
+        raise cm.UsageError("fss pools equilibrium OR exchange studies, not both (choose with --study)")
+    if "exchange" in kinds:
+        kind = eq.default_variance(studies[0], variance)
+        for s in studies[1:]:
+            eq.default_variance(s, variance)
+        lattice, data = collect_exchange(studies, kind, mbar_options, verdict_options)
+        if model == "auto":
+            model = "curve" if kind == "mbar" else "lorentzian"
+        if model == "curve" and kind != "mbar":
+            raise cm.UsageError("--model curve needs --variance mbar (the continuous MBAR curve)")
+        results = []
+        for side, (c, verdict) in data.items():
+            r = SizeResult(side, cr.n_sites(lattice, side), c.x, c.mean, c.err, c.n, variance=kind,
+                           verdict=verdict, mbar=c.mbar)
+            results.append(r)
+            if not (verdict.known and verdict.mixed) and not ignore_mixing:
+                r.reason = (f"the ladder did not mix, not fitted ({verdict})" if verdict.known else
+                            f"the ladder's mixing is unknown, not fitted ({verdict})")
+                continue
+            try:
+                err = np.where(np.isfinite(c.err) & (c.err > 0), c.err, np.nan)
+                if np.all(np.isnan(err)):
+                    raise PeakError("no error bars (a single ladder and no errors)")
+                err = np.where(np.isnan(err), np.nanmax(err), err)
+                if model == "curve":
+                    r.peak = curve_peak(c.mbar, 0.5 if frac is None else frac)
+                else:
+                    curves = c.mbar.boot_var if c.mbar is not None else None
+                    boot = bootstrap if curves is None else "curves"
+                    if boot == "replicas" or (boot == "auto" and curves is None):
+                        boot = "parametric"   # ladders are few; their per-rung errors are the engine's
+                    r.peak = find_peak(c.x, c.mean, err, None, model, frac, min_points, nboot, boot, seed,
+                                       curves=curves)
+                    if c.mbar is not None:
+                        r.curve_peak = _curve_peak(c.mbar, r.peak.window)
+            except PeakError as ex:
+                r.reason = str(ex)
+            if r.peak is not None and not (verdict.known and verdict.mixed):
+                r.reason = f"fitted although the ladder did not mix (--ignore-mixing): {verdict}"
+        return lattice, results
+    kind = eq.default_variance(studies[0], variance)
+    if model == "auto":
+        model = "lorentzian"
+    if model == "curve":
+        raise cm.UsageError("--model curve needs an exchange study with stored samples (--variance mbar)")
+    lattice, data = collect(studies, x) if kind == "within" else _collect_pooled(studies, x)
     results = []
     for side, (xs, m, e, nrep, reps) in data.items():
-        r = SizeResult(side, cr.n_sites(lattice, side), xs, m, e, nrep)
+        r = SizeResult(side, cr.n_sites(lattice, side), xs, m, e, nrep, variance=kind)
         err = np.where(np.isfinite(e) & (e > 0), e, np.nan)
         if np.all(np.isnan(err)):
             err = None  # single replicas and no engine errors: unweighted, replica bootstrap impossible
@@ -312,6 +464,10 @@ def analyse(studies, x="kshell", model="lorentzian", frac=None, min_points=None,
             err = np.where(np.isnan(err), np.nanmax(err), err)
         try:
             boot = bootstrap
+            if kind == "pooled":
+                boot = "parametric"   # the pooled value is not a mean over replicas
+                if err is None:
+                    raise PeakError("no error bars (pooled variance of a single run)")
             if err is None and bootstrap in ("auto", "parametric"):
                 if min(nrep) < 5:
                     raise PeakError("no error bars (one replica per point and no fU_var_err)")
@@ -323,28 +479,93 @@ def analyse(studies, x="kshell", model="lorentzian", frac=None, min_points=None,
     return lattice, results
 
 
+def _collect_pooled(studies, x):
+    """As collect(), with the pooled variance over the replicas at each x."""
+    from figures import equilibrium as eq
+    lattice, out = None, {}
+    for s in studies:
+        if lattice and s.lattice != lattice:
+            raise cm.UsageError("studies of different lattices cannot be scaled together")
+        lattice = s.lattice
+        for side, c in eq.variance_curves(s, x=x, by="side", kind="pooled"):
+            if side in out:
+                raise cm.UsageError(f"core side {side:g} appears in two studies; --variance pooled "
+                                    "needs each size in one study")
+            out[side] = (c.x, c.mean, c.err, c.n, None)
+    return lattice, dict(sorted(out.items()))
+
+
+def _select(f, args):
+    """The studies to scale: --study, else the exchange studies with fU_var
+    (if any: they are what the scaling needs), else the equilibrium studies
+    scanning --x; one lattice."""
+    if args.study:
+        return cm.select_studies(f, args, ["equilibrium", "exchange"], need="fU_var")
+    names = [n for n in f.studies_of_kind("exchange") if f.study(n, status=None).has("fU_var")]
+    if names:
+        eq_names = [n for n in f.studies_of_kind("equilibrium") if args.x in f.study(n, status=None).scanned]
+        if eq_names:
+            cm.warn(f"scaling the exchange studies ({', '.join(names)}); skipping the equilibrium "
+                    f"studies {', '.join(eq_names)} (choose with --study)")
+    else:
+        names = [n for n in f.studies_of_kind("equilibrium")
+                 if f.study(n, status=None).has("fU_var") and args.x in f.study(n, status=None).scanned]
+    if not names:
+        raise cm.UsageError(f"{f.path}: no exchange study and no equilibrium study scanning {args.x} with "
+                            f"fU_var; studies: {', '.join(f.studies)}")
+    lat0 = f.study(names[0], status=None).lattice
+    other = [n for n in names if f.study(n, status=None).lattice != lat0]
+    if other:
+        cm.warn(f"using the {lat0} studies only; skipping {', '.join(other)} (choose with --study)")
+    args.study = [n for n in names if n not in other]
+    return cm.select_studies(f, args, ["equilibrium", "exchange"], need="fU_var")
+
+
+def height_warning(fits, mixed_ladders=False):
+    """The warning text when the fitted height exponent is <= 0 (None otherwise):
+    at a first-order transition the equilibrium variance at coexistence
+    grows with N.  mixed_ladders: every size comes from exchange ladders
+    that mixed (then the curves are equilibrium ones, and the message says so)."""
+    if "height" not in fits:
+        return None
+    _, b, be, _ = fits["height"]
+    if b > 0:
+        return None
+    head = (f"the fitted height exponent is {b:.3f} +- {be:.3f} <= 0: the peak does not grow with N_core, "
+            "as the equilibrium variance at a first-order transition must; ")
+    if mixed_ladders:
+        return head + ("the ladders mixed, so these are equilibrium variances: at these sizes the transition "
+                       "does not (yet) show first-order scaling; look at the f_U histograms at the peaks "
+                       "(catexplot exchange: bimodal or not) before reading a scaling off them")
+    return head + ("the curves are likely the variance inside metastable phases (runs that do not cross "
+                   "between U and S): check the mixing (catexplot exchange) and the f_U histograms before "
+                   "reading a scaling off them")
+
+
 def cmd_fss(args):
+    from figures import equilibrium as eq
     with cr.open(args.file) as f:
-        if args.study:
-            studies = cm.select_studies(f, args, ["equilibrium"], need="fU_var")
-        else:
-            names = [n for n in f.studies_of_kind("equilibrium")
-                     if f.study(n, status=None).has("fU_var") and args.x in f.study(n, status=None).scanned]
-            if not names:
-                raise cm.UsageError(f"{f.path}: no equilibrium study scanning {args.x} with fU_var; "
-                                    f"studies: {', '.join(f.studies)}")
-            lat0 = f.study(names[0], status=None).lattice
-            other = [n for n in names if f.study(n, status=None).lattice != lat0]
-            if other:
-                cm.warn(f"using the {lat0} studies only; skipping {', '.join(other)} (choose with --study)")
-            args.study = [n for n in names if n not in other]
-            studies = cm.select_studies(f, args, ["equilibrium"], need="fU_var")
+        studies = _select(f, args)
+        mopt = {"nboot": args.mbar_samples, "nblocks": args.mbar_blocks, "seed": args.seed}
+        vopt = {"min_acceptance": args.min_acceptance, "min_round_trips": args.min_round_trips}
         lattice, results = analyse(studies, args.x, args.model, args.frac, args.min_points,
-                                   args.bootstrap_samples, args.bootstrap, args.seed)
+                                   args.bootstrap_samples, args.bootstrap, args.seed, args.variance,
+                                   mopt, vopt, args.ignore_mixing)
+        kind = results[0].variance if results else eq.default_variance(studies[0], args.variance)
+        model = args.model if args.model != "auto" else ("curve" if kind == "mbar" else "lorentzian")
+        print(f"variance: {eq.VARIANCE_KINDS[kind]}")
+        if model == "curve":
+            print("peak: maximum of the continuous MBAR curve (energies spline-interpolated between rungs, "
+                  "checked by leaving rungs out); errors from the maxima of the bootstrap curves")
+        elif kind == "mbar":
+            print(f"peak: {model} on the MBAR estimates at the rungs (exact reweighting); the maximum of the "
+                  "continuous MBAR curve (energies spline-interpolated between rungs) is printed as a cross-check")
         good = [r for r in results if r.peak is not None]
         for r in results:
             if r.peak is None:
                 cm.warn(f"core side {r.side:g} (N_core {r.n_core}): no peak: {r.reason}; omitted from the scaling")
+            elif r.reason:
+                cm.warn(f"core side {r.side:g} (N_core {r.n_core}): {r.reason}")
         _print_table(results, sys.stdout)
         if args.csv:
             _write_csv(results, args.csv)
@@ -362,9 +583,14 @@ def cmd_fss(args):
                     cm.warn(f"power law of the peak {key}: {ex}")
         else:
             cm.warn(f"{len(good)} size(s) with a resolved peak: no scaling fit (needs 2 or more)")
-        fig = _plot(results, fits, lattice, args.x)
+        warning = height_warning(fits, mixed_ladders=bool(good) and all(
+            r.verdict is not None and r.verdict.known and r.verdict.mixed for r in good))
+        if warning:
+            print(f"WARNING: {warning}")
+            cm.warn(warning)
+        fig = _plot(results, fits, lattice, args.x, kind, warning)
         return cm.save(fig, args, "fss", title=f"{f.path}: finite-size scaling of the Var($f_U$) peak "
-                                                f"({args.model} fit)")
+                                                f"({model}; {eq.VARIANCE_SHORT[kind]} variance)")
 
 
 def _print_table(results, out):
@@ -372,9 +598,19 @@ def _print_table(results, out):
     for r in results:
         if r.peak is not None:
             p = r.peak
+            note = f"{p.nboot_failed}/{p.nboot} bootstrap fits failed"
+            if r.verdict is not None:
+                note += (f"; round trips/config {r.verdict.mean_round_trips:.3g}, lowest swap acceptance "
+                         f"{r.verdict.min_acceptance:.3g}")
+            if r.curve_peak is not None:
+                cx, cxe, ch, che = r.curve_peak
+                note += f"; MBAR curve max {ch:.4g} +- {che:.2g} at {cx:.4g} +- {cxe:.2g}"
+                if r.mbar is not None and not r.mbar.curve_reliable:
+                    note += f" (UNRELIABLE: spline error {r.mbar.interp_error:.2g} kT)"
+            if r.reason:
+                note += f"; {r.reason}"
             out.write(f"{r.side:6g} {r.n_core:7d} {len(p.window):6d} {p.x0:9.4g} +- {p.x0_err:<6.2g}"
-                      f" {p.height:11.4g} +- {p.height_err:<7.2g}  "
-                      f"{p.nboot_failed}/{p.nboot} bootstrap fits failed\n")
+                      f" {p.height:11.4g} +- {p.height_err:<7.2g}  {note}\n")
         else:
             out.write(f"{r.side:6g} {r.n_core:7d} {len(r.x):6d} {'-':>18} {'-':>22}  REFUSED: {r.reason}\n")
 
@@ -382,36 +618,47 @@ def _print_table(results, out):
 def _write_csv(results, path):
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["side", "n_core", "position", "position_err", "height", "height_err", "points", "note"])
+        w.writerow(["side", "n_core", "position", "position_err", "height", "height_err", "points", "note",
+                    "variance", "mixed", "round_trips_per_configuration", "min_swap_acceptance"])
         for r in results:
+            v = r.verdict
+            tail = [r.variance, "" if v is None else ("yes" if v.known and v.mixed else "no"),
+                    "" if v is None else v.mean_round_trips, "" if v is None else v.min_acceptance]
             if r.peak is not None:
                 p = r.peak
-                w.writerow([r.side, r.n_core, p.x0, p.x0_err, p.height, p.height_err, len(p.window), ""])
+                w.writerow([r.side, r.n_core, p.x0, p.x0_err, p.height, p.height_err, len(p.window), r.reason] + tail)
             else:
-                w.writerow([r.side, r.n_core, "", "", "", "", len(r.x), r.reason])
+                w.writerow([r.side, r.n_core, "", "", "", "", len(r.x), r.reason] + tail)
 
 
-def _plot(results, fits, lattice, xname):
+def _plot(results, fits, lattice, xname, kind="within", warning=None):
+    from figures import equilibrium as eq
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), layout="constrained")
     cmap = plt.get_cmap("viridis")
     for k, r in enumerate(results):
         col = cmap(k / max(1, len(results) - 1) * 0.9)
         lab = cm.size_label(lattice, r.side)
+        if r.mbar is not None:
+            m = r.mbar
+            axes[0].plot(m.grid, m.grid_var, color=col, lw=0.8, alpha=0.6, ls="-" if m.curve_reliable else ":")
         if r.peak is None:
+            why = "ladder did not mix" if r.verdict is not None and not (r.verdict.known and r.verdict.mixed) \
+                else "no peak"
             axes[0].errorbar(r.x, r.mean, yerr=r.err, color=col, alpha=0.35, ls=":", marker="x", ms=3,
-                             label=f"{lab}: no peak")
+                             label=f"{lab}: {why}")
             continue
         p = r.peak
         axes[0].errorbar(r.x, r.mean, yerr=r.err, color=col, ls="none", marker="o", ms=3, capsize=2, label=lab)
-        if p.model != "max":
+        if p.model not in _MODEL_FREE:
             xx = np.linspace(r.x[p.window[0]], r.x[p.window[-1]], 200)
             axes[0].plot(xx, p.curve(xx), color=col, lw=1.5)
         axes[0].errorbar([p.x0], [p.height], xerr=[p.x0_err], yerr=[p.height_err], color="black",
                          marker="*", ms=8, capsize=3, zorder=5)
     axes[0].set_xlabel(cm.PARAM_LABELS.get(xname, xname))
-    axes[0].set_ylabel("Var$(f_U)$")
+    axes[0].set_ylabel(f"Var$(f_U)$: {eq.VARIANCE_SHORT[kind]}")
     axes[0].legend(fontsize=7, frameon=False)
-    axes[0].set_title("curves, fits (peak region) and peaks ($\\star$)", fontsize=9)
+    axes[0].set_title("curves, fits (peak region) and peaks ($\\star$)"
+                      + ("; thin line: MBAR between rungs" if kind == "mbar" else ""), fontsize=9)
     good = [r for r in results if r.peak is not None]
     for ax, key, ylabel in ((axes[1], "height", "peak height of Var$(f_U)$"),
                             (axes[2], "position", f"peak position {cm.PARAM_LABELS.get(xname, xname)}")):
@@ -428,11 +675,18 @@ def _plot(results, fits, lattice, xname):
                 ax.legend(fontsize=8, frameon=False)
         refused = [r for r in results if r.peak is None]
         if refused:
-            ax.text(0.02, 0.02, "omitted (no resolved peak): "
-                    + ", ".join(f"N={r.n_core}" for r in refused), transform=ax.transAxes,
+            ax.text(0.02, 0.02, "omitted: " + ", ".join(
+                f"N={r.n_core} ({'ladder not mixed' if r.reason.startswith('the ladder') else 'no resolved peak'})"
+                for r in refused), transform=ax.transAxes,
                     fontsize=7, color="#b00000", va="bottom")
         if not good:
             ax.text(0.5, 0.5, "no size with a resolved peak", transform=ax.transAxes, ha="center")
+        if key == "height" and warning:
+            ax.set_title("WARNING: height exponent $\\leq$ 0: the peak does not grow with size;\n"
+                         + ("equilibrium (mixed ladders): no first-order scaling at these sizes"
+                            if "ladders mixed" in warning else
+                            "likely metastable-phase variance, not the equilibrium one"),
+                         fontsize=8, color="#b00000", fontweight="bold")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("$N_{\\rm core}$")
@@ -445,19 +699,34 @@ def register(sub):
                        description=__doc__.split("\n\n")[0] + "\n\nPrints a table of peaks (refused sizes "
                        "with the reason), fits power laws and plots curves, peak heights and positions.",
                        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
-    cm.add_io_args(p, study_help="equilibrium studies to pool (repeatable); default: every equilibrium "
-                                 "study that scans --x")
+    cm.add_io_args(p, study_help="equilibrium or exchange studies to pool (repeatable); default: the "
+                                 "exchange studies, or if none every equilibrium study that scans --x")
     p.add_argument("--x", default="kshell", help="scanned parameter (default kshell)")
-    p.add_argument("--model", choices=sorted(_MODELS), default="lorentzian",
-                   help="peak model fitted near the maximum (default lorentzian; max: the highest "
-                        "point, for cusp-like peaks no smooth model fits)")
+    p.add_argument("--model", choices=["auto"] + sorted(_MODELS), default="auto",
+                   help="peak model (default auto: curve with --variance mbar, else lorentzian); lorentzian / "
+                        "parabola: fitted near the maximum; max: the highest point, for cusp-like peaks no "
+                        "smooth model fits; curve: the maximum of the continuous MBAR curve (exchange)")
     p.add_argument("--frac", type=float, help="peak region: points with Var >= FRAC * max "
                                               "(default 0.2 lorentzian, 0.5 parabola and max)")
     p.add_argument("--min-points", type=int, help="fewest points in the peak region "
                                                   "(default 5 lorentzian, 3 parabola and max)")
     p.add_argument("--bootstrap", choices=["auto", "replicas", "parametric"], default="auto",
-                   help="error estimate (default auto: replicas if >= 5 per point, else parametric)")
+                   help="error estimate of equilibrium curves (default auto: replicas if >= 5 per point, else "
+                        "parametric); exchange: the MBAR block bootstrap, or parametric without samples")
     p.add_argument("--bootstrap-samples", type=int, default=400, help="bootstrap samples (default 400)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--csv", metavar="FILE", help="also write the peak table as CSV")
+    p.add_argument("--variance", choices=["auto", "within", "pooled", "ladder", "mbar"], default="auto",
+                   help="which variance to scale (default auto: within for equilibrium studies; mbar for "
+                        "exchange studies with stored samples, else ladder; see catexplot variance --help)")
+    p.add_argument("--mbar-samples", type=int, default=100,
+                   help="MBAR block-bootstrap samples (default 100; each is one MBAR solve and one peak fit)")
+    p.add_argument("--mbar-blocks", type=int, default=4,
+                   help="MBAR bootstrap: blocks of consecutive samples per ladder (default 4; 1 = whole ladders)")
+    p.add_argument("--min-acceptance", type=float, default=0.05,
+                   help="exchange: smallest swap acceptance of a mixed ladder (default 0.05)")
+    p.add_argument("--min-round-trips", type=float, default=3.0,
+                   help="exchange: fewest mean round trips per configuration of a mixed ladder (default 3)")
+    p.add_argument("--ignore-mixing", action="store_true",
+                   help="exchange: fit ladders that did not mix too (reported as such)")
     p.set_defaults(func=cmd_fss)

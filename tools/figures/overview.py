@@ -5,6 +5,8 @@
   equilibrium  <f_alpha> vs its scanned parameter (or a bar chart when it
                scans nothing; one curve per value of a second parameter)
   potential    V_eff of the first task as an image
+  exchange     <f_U> and Var(f_U) per rung of each core size (mean over
+               ladders), with the mixing verdict (details: catexplot exchange)
 """
 
 import argparse
@@ -83,6 +85,28 @@ def _equilibrium(ax, s):
     ax.legend(fontsize=6, frameon=False)
 
 
+def _exchange(ax, s):
+    from figures import exchange as ex
+    verdicts = []
+    ax2 = ax.twinx()
+    for k, (names, g) in enumerate(_state_points(s)[:4]):
+        m = g.rung_aggregate("fU_mean", err="fU_err")
+        v = g.rung_aggregate("fU_var", err="fU_var_err")
+        col = f"C{k}"
+        ax.errorbar(m.x, m.mean, yerr=m.err, color=col, marker="o", ms=2.5, lw=1.2, label=names or None)
+        ax2.plot(v.x, v.mean, color=col, ls="--", lw=1)
+        verdicts.append(ex.combined_verdict(ex.study_verdicts(g)))
+    ok = all(v.known and v.mixed for v in verdicts)
+    ax.set_xlabel(cm.PARAM_LABELS["kshell"] + " (rungs)")
+    ax.set_ylabel("$\\langle f_U\\rangle$ (solid)")
+    ax2.set_ylabel("Var$(f_U)$ per rung (dashed)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"{s.name} (exchange {s.lattice}): {s.n} ladders, "
+                 + ("mixed" if ok else "NOT ALL MIXED"), fontsize=9, color="black" if ok else "#b00000")
+    if any(n for n, _ in _state_points(s)[:4]):
+        ax.legend(fontsize=6, frameon=False)
+
+
 def _potential(ax, s):
     V = np.asarray(s.data("V")[0], dtype=float)
     n = int(s.data("n")[0]) if s.has("n") else V.shape[0]
@@ -95,13 +119,15 @@ def _potential(ax, s):
 
 def cmd_overview(args):
     with cr.open(args.file) as f:
-        studies = cm.select_studies(f, args, ["kmc", "equilibrium", "potential"])
+        studies = cm.select_studies(f, args, ["kmc", "equilibrium", "potential", "exchange"])
         fig, axes = cm.grid(len(studies), ncols=min(3, len(studies)), panel=(4.6, 3.6))
         for ax, s in zip(axes, studies):
             if s.kind == "kmc":
                 _kmc(ax, s)
             elif s.kind == "equilibrium":
                 _equilibrium(ax, s)
+            elif s.kind == "exchange":
+                _exchange(ax, s)
             else:
                 _potential(ax, s)
         return cm.save(fig, args, "overview", title=f"{f.path}: job {f.job.get('name', '')}")
