@@ -170,6 +170,41 @@ class BraggTest(unittest.TestCase):
         self.assertTrue(0.6 < r["ratio_111_200"] < 1.4)
 
 
+class FormFactorAndInstrumentTest(unittest.TestCase):
+    def test_two_tables_agree(self):
+        """Waasmaier-Kirfel (periodictable) and xraylib's FF_Rayl are independent
+        tables; with the Q -> sin(theta)/lambda = Q / 4 pi conversion right they
+        agree to 1% over the grid (a factor-2 slip in Q would not: > 10%)."""
+        q = debye.q_grid()
+        for sym, z in formfactor.ATOMIC_NUMBER.items():
+            with self.subTest(element=sym):
+                a = formfactor.form_factor(sym, q, "waasmaier")
+                b = formfactor.form_factor(sym, q, "xraylib")
+                self.assertLess(np.max(np.abs(a / b - 1)), 0.01)
+                self.assertAlmostEqual(float(formfactor.form_factor(sym, [0.0])[0]), z, delta=0.01)
+                wrong = formfactor.form_factor(sym, 2 * q, "xraylib")
+                self.assertGreater(np.max(np.abs(a / wrong - 1)), 0.1)
+
+    def test_instrument_convolution(self):
+        """A Gaussian peak of FWHM w convolved with an instrument FWHM v has
+        FWHM sqrt(w^2 + v^2) and the same area."""
+        q = debye.q_grid()
+        w, v = 0.03, 0.04
+        sig = w / (2 * np.sqrt(2 * np.log(2)))
+        y = np.exp(-0.5 * ((q - 2.5) / sig) ** 2)
+        c = debye.instrument(q, y, v)
+        half = q[c >= c.max() / 2]
+        self.assertAlmostEqual(half[-1] - half[0], np.hypot(w, v), delta=2 * Q_STEP)
+        self.assertAlmostEqual(np.trapz(c, q) / np.trapz(y, q), 1.0, places=6)
+        self.assertTrue(np.array_equal(debye.instrument(q, y, 0.0), y))
+
+    def test_size_average(self):
+        a, b = np.ones(5), np.full(5, 3.0)
+        self.assertTrue(np.allclose(debye.size_average([a, b], [3, 1]), 1.5))
+        with self.assertRaises(ValueError):
+            debye.size_average([a, b], [1, -1])
+
+
 class StructureTest(unittest.TestCase):
     def test_relaxed_pure_crystals_have_their_lattice_parameter(self):
         sites = structure.cube_sites(4)
