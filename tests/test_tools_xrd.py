@@ -208,7 +208,7 @@ class FormFactorAndInstrumentTest(unittest.TestCase):
 class StructureTest(unittest.TestCase):
     def test_relaxed_pure_crystals_have_their_lattice_parameter(self):
         sites = structure.cube_sites(4)
-        for level in ("displaced", "strained"):
+        for level in ("bulk", "displaced", "strained"):
             for sig, a in ((+1, structure.A_PBS), (-1, structure.A_CDS_ZB)):
                 with self.subTest(level=level, sigma=sig):
                     at = structure.CubeBuilder(sites, level=level).atoms(np.full(len(sites), sig))

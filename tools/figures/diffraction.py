@@ -3,7 +3,7 @@ exchange trajectory, for comparison with the PbS -> CdS experiment.
 
 Each cube site becomes one rocksalt cell on a shared sulfur sublattice (Pb
 on A sites; Cd on B sites at tetrahedral = zincblende or octahedral =
-rocksalt positions), positions at the chosen level (rigid / displaced by the
+rocksalt positions), positions at the chosen level (rigid / bulk / displaced by the
 elastic model's u / strained), I(Q) by the Debye equation, and the (111),
 (200), (220) peaks fitted per snapshot.  The patterns and observables go to
 a companion HDF5 file (default <FILE stem>_xrd.h5, see tools/xrd/store.py);
@@ -218,8 +218,9 @@ def register(sub):
     p.add_argument("--structure", choices=["zincblende", "rocksalt", "both"], default="both",
                    help="CdS structure of B sites: Cd tetrahedral (zincblende) or octahedral (rocksalt)")
     p.add_argument("--level", choices=structure.LEVELS, default="displaced",
-                   help="positions: rigid cells at --a-rigid; cells displaced by the elastic u (default); "
-                        "strained: every atom follows the interpolated u")
+                   help="positions: rigid cells at --a-rigid; bulk: each cell at its phase's bulk parameter, "
+                        "unrelaxed (the experiment's Debye simulations); cells displaced by the elastic u "
+                        "(default); strained: every atom follows the interpolated u")
     p.add_argument("--a-pbs", type=float, default=structure.A_PBS, help=f"PbS lattice parameter (default {structure.A_PBS} Å)")
     p.add_argument("--a-cds", type=float, default=structure.A_CDS_ZB,
                    help=f"CdS lattice parameter, both structures (default {structure.A_CDS_ZB} Å, zincblende)")

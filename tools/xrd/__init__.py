@@ -6,7 +6,7 @@ Modules (each has one job):
   elastic    the cube's NN + NNN bonds rebuilt from stored site positions,
              the operators D, C, S of docs/model.md, and the minimum-energy
              displacements u = (1/2) D^+ C sigma (scipy.sparse, rigid modes pinned)
-  structure  a catex cube configuration -> atoms (Pb, Cd, S) at three levels of
+  structure  a catex cube configuration -> atoms (Pb, Cd, S) at four levels of
              positions; extended XYZ export through ase
   formfactor atomic form factors from Debian-packaged tables
   debye      I(Q) by the Debye equation from per-species-pair distance histograms

@@ -13,7 +13,7 @@ of its species:
   `cd_site="octahedral"`) or on the tetrahedral positions
   (1/4,1/4,1/4) + fcc (zincblende CdS, `cd_site="tetrahedral"`).
 
-Positions, three levels (X = reference coordinate of an atom in site units,
+Positions, four levels (X = reference coordinate of an atom in site units,
 a_A, a_B the lattice parameters of the A and B phases, a0 = (a_A + a_B) / 2,
 Delta = (a_A - a_B) / 2, u the displacements (1/2) D^+ C sigma of
 xrd.elastic, in units of the mismatch, so the physical displacement is
@@ -23,6 +23,10 @@ xrd.elastic, in units of the mismatch, so the physical displacement is
 * "displaced": every cell is translated to a0 R - Delta u_R and keeps its
                own phase's lattice parameter inside: r = a0 R - Delta u_R + a_sigma (X - R);
                a shared S atom sits at the mean of the positions its cells give it;
+* "bulk":      no relaxation, every cell at its own phase's bulk parameter about
+               the crystal centre, r = a_sigma X (shared S atoms: mean over their
+               cells), the construction of the experiment's Debye simulations
+               (core and shell each at its bulk lattice parameter, not relaxed);
 * "strained":  every atom follows the displacement field itself,
                r = a0 X - Delta u(X), u(X) the trilinear interpolation of the site
                displacements (linear extrapolation beyond the outermost centres),
@@ -41,7 +45,7 @@ from . import elastic
 
 A_PBS = 5.936       # rocksalt PbS (JCPDS 01-072-4873 / 05-0592), Angstrom
 A_CDS_ZB = 5.818    # zincblende CdS (JCPDS 01-075-0581 / 10-0454), Angstrom
-LEVELS = ("rigid", "displaced", "strained")
+LEVELS = ("rigid", "bulk", "displaced", "strained")
 CD_SITES = {"tetrahedral": "zincblende", "octahedral": "rocksalt"}
 
 S_BASIS = np.array([[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]])
@@ -106,7 +110,7 @@ class CubeBuilder:
         self.a_A, self.a_B = float(a_A), float(a_B)
         self.a_rigid = float(a_rigid) if a_rigid is not None else self.a_A
         self.elastic = (elastic.CubeElastic(self.sites, shell, kshell, nnn_mismatch)
-                        if level != "rigid" else None)
+                        if level in ("displaced", "strained") else None)
         self.nnn_mismatch = nnn_mismatch
         # S sublattice: unique fcc points (keys in half-site units) and the cells touching each.
         corner = self.sites - 0.5
@@ -141,6 +145,12 @@ class CubeBuilder:
         s_X = self._s_keys / 2.0
         if self.level == "rigid":
             cat_r, s_r = self.a_rigid * cat_X, self.a_rigid * s_X
+        elif self.level == "bulk":
+            a_cell = np.where(b, self.a_B, self.a_A)
+            cat_r = (a_cell[:, None, None] * (corner[:, None, :] + cat_local)).reshape(-1, 3)
+            cand = a_cell[self._s_cell, None] * (corner[self._s_cell] + self._s_local)
+            s_r = np.stack([np.bincount(self._s_inverse, cand[:, k]) for k in range(3)], axis=1)
+            s_r /= self._s_count[:, None]
         else:
             a0, delta = 0.5 * (self.a_A + self.a_B), 0.5 * (self.a_A - self.a_B)
             u = self.elastic.displacements(sigma.astype(float))
