@@ -66,6 +66,7 @@ static void grid_and_observables(catex_check *t, const catex_lattice *lat, const
   catex_kmc_params p;
   km_params(&p, 0.5, 1, 0.2, -3, 30);
   p.nsamples = ns;
+  p.t_min = 1e-2; /* the grid catex_kmc_log_grid makes from t_min = 1e-2 (the automatic one: test_kmc_grid) */
   p.area_deviation = 1;
   residences r = {0};
   p.observer = observer;

@@ -81,7 +81,9 @@ class EndToEnd(unittest.TestCase):
                 s = f.study(name)
                 c = s.data("c")
                 t = s.time()
-                self.assertAlmostEqual(t[0], 1e-2, places=12)
+                # automatic t_min (from the initial rates): every curve starts at c = 1 within 1/N
+                self.assertLess(t[0], 1e-2)
+                self.assertGreater(np.nanmean(c[:, 0]), 1 - 1.0 / s.lattice_of().n)
                 self.assertTrue(np.all(np.diff(t) > 0))
                 fin = np.isfinite(c)
                 self.assertTrue(np.all((c[fin] >= 0) & (c[fin] <= 1)), name)

@@ -32,9 +32,11 @@ LOADER = {"path": None}
 TOP_KEYS = {"name", "seed", "output", "checkpoint_minutes", "studies"}
 STUDY_KEYS = {"name", "kind", "lattice", "side", "shell_layers", "kshell", "nnn_mismatch", "kT", "eps", "J",
               "dmu", "composition", "sweeps", "stride", "series", "area_deviation", "replicas", "trajectories",
-              "t_max", "t_min", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options"}
-KMC_ONLY = {"trajectories", "t_max", "t_min", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0"}
-EQ_ONLY = {"composition", "sweeps", "stride", "series", "replicas"}
+              "t_max", "t_min", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options",
+              "interior_layers", "snapshot_every"}
+KMC_ONLY = {"trajectories", "t_max", "t_min", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0",
+            "interior_layers"}
+EQ_ONLY = {"composition", "sweeps", "stride", "series", "replicas", "snapshot_every"}
 
 # docs/model.md parameter sets as (eps, J, kT, dmu); dmu is irrelevant (None) at fixed composition.
 MODELS_KMC_2D = {(0, 0, 1, -10), (0, 1, 2, -10), (1, 0, 0.2, -20)}

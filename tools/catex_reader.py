@@ -35,6 +35,13 @@ PARAMS = ("side", "shell_layers", "kshell", "kT", "eps", "J", "dmu", "compositio
 #: Datasets of a study group that are not per-task data.
 _NON_DATA = {"lattices"}
 
+
+def _is_dimension_scale(d):
+    """Coordinate datasets (HDF5 dimension scales: task, sample, phase, ...)
+    are axes of the data, not data."""
+    cls = d.attrs.get("CLASS")
+    return cls is not None and (cls.decode() if isinstance(cls, bytes) else str(cls)) == "DIMENSION_SCALE"
+
 _CACHE_LIMIT = 64 * 2**20  # bytes; larger datasets are read row by row
 
 
@@ -324,7 +331,7 @@ class Study:
     def datasets(self):
         """Names of the study's per-task data sets (parameters excluded)."""
         return [k for k in self.group if k not in _NON_DATA and k not in PARAMS and k != "replica"
-                and isinstance(self.group[k], h5py.Dataset)]
+                and isinstance(self.group[k], h5py.Dataset) and not _is_dimension_scale(self.group[k])]
 
     def has(self, name):
         return name in self.group and isinstance(self.group[name], h5py.Dataset)
@@ -468,8 +475,8 @@ class Study:
     def time(self):
         """The common observation time grid of a kmc selection.
 
-        Raises if the tasks have different grids (t_max scanned): group by
-        t_max first then."""
+        Raises if the tasks have different grids (t_max scanned, or state
+        points with different automatic t_min): group by state point first."""
         t = np.asarray(self.data("time"), dtype=float)
         if t.shape[0] == 0:
             raise CatexError(f"study {self.name!r}: no tasks selected")
@@ -477,7 +484,7 @@ class Study:
         finite = np.isfinite(t)
         if not np.allclose(t[finite], np.broadcast_to(ref, t.shape)[finite], rtol=1e-6, atol=1e-12):
             raise CatexError(f"study {self.name!r}: tasks have different time grids; "
-                             "select one t_max first (where/groupby)")
+                             "select one state point first (where/groupby)")
         return ref
 
     # -- lattices and snapshots ------------------------------------------------

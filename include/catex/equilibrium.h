@@ -41,6 +41,8 @@ typedef struct {
   int stride;           /* measure every stride-th sweep (default 1) */
   int area_deviation;   /* also measure <Delta A^2> (2D; costs more) */
   int keep_series;      /* keep the f_U and E time series in the result */
+  long snapshot_every;  /* store sigma after every this many measured sweeps (a multiple of
+                           stride; 0: none). Snapshots do not change the random sequence. */
   long refresh_accepted; /* recompute h, E (and u) exactly once this many accepted moves
                             have accumulated round-off (checked after each sweep); 0 = never
                             (tests). Default 100000: drift ~ sqrt(1e5) ulp, cost ~1% */
@@ -62,6 +64,8 @@ typedef struct {
   int blocking_converged;     /* 1 if every blocking analysis found its plateau; 0 means
                                  the run is too short for trustworthy error bars */
   long attempts, accepted;    /* of the measurement phase */
+  int nsnapshots, nsites;     /* with snapshot_every: (measure / stride) / (snapshot_every / stride) */
+  signed char *snapshots;     /* nsnapshots x nsites (the whole crystal, shell included), or NULL */
 } catex_equilibrium_result;
 
 void catex_equilibrium_result_free(catex_equilibrium_result *res);

@@ -9,6 +9,7 @@
 #define CATEX_JOB_H
 
 #include "catex/elastic.h"
+#include "catex/kmc.h"
 #include "catex/lattice.h"
 
 typedef enum { CATEX_STUDY_KMC = 0, CATEX_STUDY_EQUILIBRIUM = 1, CATEX_STUDY_POTENTIAL = 2 } catex_study_kind;
@@ -45,7 +46,8 @@ typedef struct {
   long first_task, ntasks;     /* the study's tasks are first_task .. first_task + ntasks - 1 */
   /* kmc */
   int samples;                 /* observation grid points, log-spaced t_min .. t_max */
-  double t_min;                /* first grid point; 0: the engine's default (1e-2) */
+  double t_min;                /* first grid point; 0: the engine's default (from the initial rates) */
+  int interior_layers;         /* f_interior over layers >= this (>= 2) */
   int nsnapshots;
   double *snapshot_times;      /* nsnapshots, increasing */
   double c_stop;               /* < 0: off */
@@ -56,6 +58,8 @@ typedef struct {
   long equilibrate, measure;
   int stride;
   int series;                  /* keep f_U and E time series */
+  long snapshot_every;         /* store sigma every this many measured sweeps (0: none; then
+                                  nsnapshots = measure / snapshot_every) */
   /* all kinds */
   char *petsc_options;         /* PETSc options string for the potential solve, or NULL */
   int max_sites;               /* largest N among the study's tasks (for padded datasets) */

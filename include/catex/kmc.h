@@ -38,7 +38,7 @@ typedef struct {
   double c_stop;           /* stop when c <= c_stop; < 0 disables (default) */
   long max_events;         /* <= 0: unlimited */
   int nsamples;            /* points of the observation grid */
-  double t_min;            /* first point of the default grid; <= 0: 1e-2 (t_max / 100 if t_max <= 1e-2) */
+  double t_min;            /* first point of the default grid; <= 0: automatic, catex_kmc_auto_t_min() */
   const double *sample_times; /* increasing, length nsamples; NULL -> catex_kmc_log_grid(t_min, t_max) */
   int nsnapshots;
   const double *snapshot_times; /* increasing, length nsnapshots (may be NULL if 0) */
@@ -48,16 +48,30 @@ typedef struct {
   catex_kmc_algorithm algorithm;
   catex_kmc_observer observer;
   void *observer_ctx;
+  /* f_interior is taken over the sites of layer >= interior_layers (<= 0:
+   * CATEX_KMC_DEFAULT_INTERIOR_LAYERS; must be >= 2 so that every such site
+   * has a full ring) */
+  int interior_layers;
 } catex_kmc_params;
+
+/* Layers >= 6: the central 331 sites of the side-16 hexagon (N = 721). */
+#define CATEX_KMC_DEFAULT_INTERIOR_LAYERS 6
+
+/* Fraction of the mean waiting time for the first event of the all-A state
+ * at which the automatic grid starts: t_min = CATEX_KMC_AUTO_T_MIN_FRACTION /
+ * (total initial rate), so that on average 0.1 events (all exchanges) have
+ * happened by t_min and c(t_min) = 1 within 1/N. */
+#define CATEX_KMC_AUTO_T_MIN_FRACTION 0.1
 
 /* Default exact-refresh interval (events). */
 #define CATEX_KMC_DEFAULT_REFRESH 100000L
 
 void catex_kmc_params_default(catex_kmc_params *p);
 
-/* The default observation grid: n points log-spaced from t_min to t_max;
+/* An observation grid: n points log-spaced from t_min to t_max;
  * t_min <= 0 or >= t_max means 1e-2 (t_max / 100 when t_max <= 1e-2);
- * n == 1 gives t_max. */
+ * n == 1 gives t_max. (The engine's own default grid starts at the
+ * automatic t_min below instead.) */
 void catex_kmc_log_grid(double t_min, double t_max, int n, double *times);
 
 /* Per-trajectory results on the observation grid. Grid points after the end
@@ -70,7 +84,8 @@ typedef struct {
   int nsamples, nsnapshots, nsites;
   double *time;            /* nsamples */
   double *c;               /* nsamples */
-  double *f;               /* nsamples x CATEX_NUM_PHASES */
+  double *f;               /* nsamples x CATEX_NUM_PHASES, over the full-ring sites */
+  double *f_interior;      /* nsamples x CATEX_NUM_PHASES, over layers >= interior_layers (NaN if none) */
   double *dA_rms;          /* nsamples (NaN where not computed) */
   double *snapshot_time;   /* nsnapshots */
   signed char *snapshots;  /* nsnapshots x nsites */
@@ -98,6 +113,15 @@ void catex_kmc_destroy(catex_kmc *kmc);
  * (the state is reset), so one engine serves a whole ensemble. After the
  * run the engine keeps the final state for the inspection functions below. */
 catex_status catex_kmc_run(catex_kmc *kmc, catex_rng *rng, catex_kmc_result *res, catex_error *err);
+
+/* The automatic first grid time of an engine: CATEX_KMC_AUTO_T_MIN_FRACTION
+ * over the total event rate of the all-A state, capped at t_max / 100 (and
+ * t_max / 100 if the all-A state has no event). */
+double catex_kmc_auto_t_min(const catex_kmc *kmc);
+/* The observation grid in use (nsamples times). */
+const double *catex_kmc_sample_times(const catex_kmc *kmc);
+/* Sites over which f_interior is taken, and their number. */
+const int *catex_kmc_interior_sites(const catex_kmc *kmc, int *n);
 
 const char *catex_kmc_stop_name(catex_kmc_stop s);
 const char *catex_kmc_algorithm_name(catex_kmc_algorithm a);

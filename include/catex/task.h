@@ -35,7 +35,12 @@ typedef struct {
   catex_kmc_result kmc;         /* kind kmc, status done */
   catex_equilibrium_result eq;  /* kind equilibrium, status done */
   double *V;                    /* kind potential, status done: N x N V_eff */
+  unsigned long long V_checksum; /* catex_potential_checksum of the V used, 0 if none */
 } catex_task_result;
+
+/* FNV-1a 64-bit hash of the n x n doubles of V (native byte order, row-major):
+ * /studies/<name>/V_checksum ties each task to the exact V it used. */
+unsigned long long catex_potential_checksum(const double *V, int n);
 
 void catex_task_result_destroy(catex_task_result *res);
 /* Heap bytes held by the record (the farm flushes early when ranks hold too much). */

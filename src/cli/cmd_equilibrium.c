@@ -14,6 +14,7 @@ static const catex_farm_cli_param equilibrium_params[] = {
     {"composition", "composition", 'd', 0, NULL, 0},
     {"stride", "stride", 'i', 0, NULL, 0},
     {"series", "series", 'T', 0, NULL, 0},
+    {"snapshot-every", "snapshot_every", 'i', 0, NULL, 0},
     {"area-deviation", "area_deviation", 'T', 0, NULL, 0},
     {"replicas", "replicas", 'i', 0, NULL, 0},
     {"equilibrate", "equilibrate", 'i', 1, NULL, 0},
@@ -47,6 +48,7 @@ void catex_cmd_equilibrium_usage(FILE *out)
           "      --measure n                 sweeps measured                           [required]\n"
           "      --stride n                  measure every n-th sweep (default 1)\n"
           "      --series                    keep the f_U and E time series\n"
+          "      --snapshot-every n          store sigma every n measured sweeps (a multiple of --stride)\n"
           "      --area-deviation            also measure <Delta A^2> (2D)\n"
           "      --replicas n                independent replicas (default 1)\n"
           "      --seed s                    SPRNG seed in [0, 2^31) (default 1)\n"

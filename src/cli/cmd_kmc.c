@@ -21,6 +21,7 @@ static const catex_farm_cli_param kmc_params[] = {
     {"area-deviation", "area_deviation", 'T', 0, NULL, 0},
     {"no-area-deviation", "area_deviation", 'F', 0, NULL, 0},
     {"trajectories", "trajectories", 'i', 0, NULL, 0},
+    {"interior-layers", "interior_layers", 'i', 0, NULL, 0},
 };
 #define NKMC ((int)(sizeof kmc_params / sizeof kmc_params[0]))
 
@@ -47,12 +48,14 @@ void catex_cmd_kmc_usage(FILE *out)
           "run:\n"
           "      --t-max T                   end time, units of 1/k_diff0              [required]\n"
           "      --samples n                 log-spaced grid points t_min .. t_max (default 100)\n"
-          "      --t-min T                   first grid time (default 1e-2, or t_max/100 if smaller)\n"
+          "      --t-min T                   first grid time (default 0.1 / total initial rate,\n"
+          "                                  at most t_max/100: every curve starts at c = 1)\n"
           "      --snapshots t1,t2,...       times at which sigma is stored\n"
           "      --c-stop c                  stop when the composition c <= c\n"
           "      --max-events n              event budget per trajectory\n"
           "      --area-deviation | --no-area-deviation   dA_rms (default: on in 2D)\n"
           "      --trajectories n            (default 1)\n"
+          "      --interior-layers n         f_interior over layers >= n (default 6)\n"
           "      --seed s                    SPRNG seed in [0, 2^31) (default 1)\n"
           "output:\n"
           "  -o, --output FILE               HDF5 file                                 [required]\n"

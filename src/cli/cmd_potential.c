@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "catex/elastic.h"
+#include "catex/task.h"
 #include "cli_common.h"
 #include "commands.h"
 
@@ -252,10 +254,25 @@ static int write_attributes(hid_t file, const potential_args *a, const catex_pot
          write_string_attr(file, "factor_solver", info->factor_solver);
 }
 
+/* mkdir -p of the directories leading to path (as `catex run` does for its output). */
+static void make_parents(const char *path)
+{
+  char *p = strdup(path);
+  if (!p) return;
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = '\0';
+    mkdir(p, 0777);
+    *s = '/';
+  }
+  free(p);
+}
+
 static int write_file(const char *path, const potential_args *a, const catex_lattice *lat, const double *V,
                       const catex_potential_info *info)
 {
   const int n = catex_lattice_num_sites(lat);
+  make_parents(path);
   hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), group = -1;
   int rc = -1;
   if (file < 0) return -1;
@@ -264,7 +281,8 @@ static int write_file(const char *path, const potential_args *a, const catex_lat
   if (group >= 0 && write_lattice(file, lat) == 0 &&
       write_dataset(group, "V", H5T_NATIVE_DOUBLE, 2, dims, V, "eps",
                     "pair potential V_eff = P (4 S - C^T D^+ C) P, E_el = (eps/2) sigma^T V_eff sigma") == 0 &&
-      write_attributes(file, a, info, catex_lattice_dim(lat)) == 0)
+      write_attributes(file, a, info, catex_lattice_dim(lat)) == 0 &&
+      write_long_attr(file, "V_checksum", (long)catex_potential_checksum(V, n)) == 0)
     rc = 0;
   if (group >= 0) H5Gclose(group);
   if (H5Fclose(file) < 0) rc = -1;

@@ -40,7 +40,8 @@ void catex_cmd_run_usage(FILE *out)
           "solves of studies without their own petsc_options.\n"
           "\n"
           "exit status: 0 all tasks done; 3 finished, but some tasks failed (status 2 and\n"
-          "the message are in /tasks); 1 error (nothing lost: --resume continues); 2 usage.\n");
+          "the message are in /tasks); 1 error (nothing lost: --resume continues); 2 usage\n"
+          "(bad options, or a job file that cannot be read or is invalid).\n");
 }
 
 int catex_cmd_run(int argc, char **argv)
@@ -130,9 +131,11 @@ int catex_cmd_run(int argc, char **argv)
   catex_job *job = NULL;
   catex_error err;
   catex_error_clear(&err);
-  if (catex_farm_load_job(MPI_COMM_WORLD, argv[optind], &job, &err)) {
+  catex_status load = catex_farm_load_job(MPI_COMM_WORLD, argv[optind], &job, &err);
+  if (load) {
     if (rank == 0) fprintf(stderr, "catex run: %s\n", err.message);
-    return CATEX_EXIT_ERROR;
+    /* a job file that cannot be read or parsed is a usage error (README) */
+    return load == CATEX_ERR_PARSE || load == CATEX_ERR_IO ? CATEX_EXIT_USAGE : CATEX_EXIT_ERROR;
   }
   int code = catex_farm_cli_run(MPI_COMM_WORLD, "run", job, &opt, stats);
   catex_job_destroy(job);

@@ -12,8 +12,8 @@
 static const catex_command commands[] = {
     {"run", "run a job file (MPI task farm, one HDF5 file, checkpoint/restart)", catex_cmd_run,
      catex_cmd_run_usage},
-    {"kmc", "run one KMC exchange trajectory", catex_cmd_kmc, catex_cmd_kmc_usage},
-    {"equilibrium", "run one fixed-shell equilibrium state point", catex_cmd_equilibrium,
+    {"kmc", "run KMC exchange trajectories of one state point (an ensemble)", catex_cmd_kmc, catex_cmd_kmc_usage},
+    {"equilibrium", "run fixed-shell equilibrium replicas of one state point", catex_cmd_equilibrium,
      catex_cmd_equilibrium_usage},
     {"potential", "compute the elastic pair potential V of a lattice", catex_cmd_potential,
      catex_cmd_potential_usage},

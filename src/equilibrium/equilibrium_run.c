@@ -12,7 +12,9 @@ void catex_equilibrium_result_free(catex_equilibrium_result *res)
   if (!res) return;
   free(res->fU_series);
   free(res->E_series);
+  free(res->snapshots);
   res->fU_series = res->E_series = NULL;
+  res->snapshots = NULL;
 }
 
 /* Series recorded per measured sweep, one array each of nmeasured. */
@@ -81,6 +83,18 @@ catex_status catex_equilibrium_run(catex_equilibrium *eq, catex_rng *rng, catex_
   double *series = malloc(sizeof(double) * (size_t)NUM_SERIES * (size_t)n);
   if (!series) return catex_error_set(err, CATEX_ERR_NOMEM, "equilibrium: out of memory for %ld samples", n);
 
+  const long per_snap = eq->p.snapshot_every > 0 && eq->p.snapshot_every % eq->p.stride == 0
+                            ? eq->p.snapshot_every / eq->p.stride : 0;
+  const int nsites = catex_lattice_num_sites(eq->lat);
+  if (per_snap > 0 && n / per_snap > 0) {
+    res->nsnapshots = (int)(n / per_snap);
+    res->nsites = nsites;
+    res->snapshots = malloc((size_t)res->nsnapshots * (size_t)nsites);
+    if (!res->snapshots) {
+      free(series);
+      return catex_error_set(err, CATEX_ERR_NOMEM, "equilibrium: out of memory for %d snapshots", res->nsnapshots);
+    }
+  }
   catex_status st = catex_equilibrium_init(eq, rng, err);
   if (st == CATEX_OK) st = catex_equilibrium_sweeps(eq, rng, eq->p.equilibrate, err);
   eq->attempts = eq->accepted = 0;
@@ -92,6 +106,9 @@ catex_status catex_equilibrium_run(catex_equilibrium *eq, catex_rng *rng, catex_
     series[(size_t)S_FU * n + t] = f[CATEX_PHASE_U1] + f[CATEX_PHASE_U2];
     series[(size_t)S_E * n + t] = eq->E;
     if (eq->u) series[(size_t)S_DA2 * n + t] = catex_eq_area_deviation(eq);
+    if (res->snapshots && (t + 1) % per_snap == 0 && (t + 1) / per_snap <= res->nsnapshots)
+      memcpy(res->snapshots + (size_t)((t + 1) / per_snap - 1) * (size_t)nsites, catex_equilibrium_sigma(eq),
+             (size_t)nsites);
   }
   /* the sweeps past the last full stride still belong to the run */
   if (st == CATEX_OK) st = catex_equilibrium_sweeps(eq, rng, eq->p.measure - n * eq->p.stride, err);

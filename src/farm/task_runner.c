@@ -92,6 +92,7 @@ static catex_status run_kmc(const catex_study *s, const catex_task *t, const cat
   p.nsnapshots = s->nsnapshots;
   p.snapshot_times = s->snapshot_times;
   p.area_deviation = area;
+  p.interior_layers = s->interior_layers;
   catex_kmc *kmc = NULL;
   catex_status st;
   if ((st = catex_kmc_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &kmc, err)) ||
@@ -118,6 +119,7 @@ static catex_status run_equilibrium(const catex_study *s, const catex_task *t, c
   p.stride = s->stride;
   p.area_deviation = area;
   p.keep_series = s->series;
+  p.snapshot_every = s->snapshot_every;
   catex_equilibrium *eq = NULL;
   catex_status st;
   if ((st = catex_equilibrium_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &eq, err)) ||
@@ -141,6 +143,7 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
       (st = task_cache_get(r->cache, &key, need_V, area, &lat, &V, &G, err)))
     return st;
   res->nsites = catex_lattice_num_sites(lat);
+  if (need_V && V) res->V_checksum = catex_potential_checksum(V, res->nsites);
   if (s->kind == CATEX_STUDY_POTENTIAL) {
     size_t nv = (size_t)res->nsites * (size_t)res->nsites;
     res->V = malloc(nv * sizeof *res->V);

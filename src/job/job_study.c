@@ -11,12 +11,14 @@
 enum {
   /* 0 .. CATEX_NUM_PARAMS-1 are the parameters, in catex_param order */
   K_NAME = CATEX_NUM_PARAMS, K_KIND, K_LATTICE, K_NNN, K_SWEEPS, K_STRIDE, K_SERIES, K_AREA, K_REPLICAS,
-  K_TRAJECTORIES, K_SAMPLES, K_T_MIN, K_SNAPSHOTS, K_C_STOP, K_MAX_EVENTS, K_K_EX0, K_K_DIFF0, K_PETSC, NKEYS
+  K_TRAJECTORIES, K_SAMPLES, K_T_MIN, K_SNAPSHOTS, K_C_STOP, K_MAX_EVENTS, K_K_EX0, K_K_DIFF0, K_PETSC,
+  K_INTERIOR, K_SNAP_EVERY, NKEYS
 };
 
 static const char *const other_keys[NKEYS - CATEX_NUM_PARAMS] = {
     "name", "kind", "lattice", "nnn_mismatch", "sweeps", "stride", "series", "area_deviation", "replicas",
-    "trajectories", "samples", "t_min", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options"};
+    "trajectories", "samples", "t_min", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options",
+    "interior_layers", "snapshot_every"};
 
 #define KMC (1u << CATEX_STUDY_KMC)
 #define EQ (1u << CATEX_STUDY_EQUILIBRIUM)
@@ -27,7 +29,8 @@ static const char *const other_keys[NKEYS - CATEX_NUM_PARAMS] = {
 static const unsigned key_kinds[NKEYS] = {
     ALL, ALL, ALL, KMC | EQ, KMC | EQ, KMC | EQ, KMC | EQ, EQ, KMC, /* parameters */
     ALL, ALL, ALL, ALL, EQ, EQ, EQ, KMC | EQ, EQ,                    /* name .. replicas */
-    KMC, KMC, KMC, KMC, KMC, KMC, KMC, KMC, ALL};                    /* trajectories .. petsc */
+    KMC, KMC, KMC, KMC, KMC, KMC, KMC, KMC, ALL,                     /* trajectories .. petsc */
+    KMC, EQ};                                                        /* interior_layers, snapshot_every */
 
 static const char *const kind_names[] = {"kmc", "equilibrium", "potential"};
 
@@ -327,6 +330,18 @@ static catex_status parse_kind_keys(const jctx *c, const jentry *e, const char *
       if ((st = jinteger(c, e[K_REPLICAS].value, KEY(K_REPLICAS), 1, CATEX_JOB_MAX_TASKS, &v))) return st;
       s->replicas = (int)v;
     }
+    if (e[K_SNAP_EVERY].value) {
+      if ((st = jinteger(c, e[K_SNAP_EVERY].value, KEY(K_SNAP_EVERY), 1, 2147483647.0, &v))) return st;
+      if (v > s->measure)
+        return jfail(c, jline(e[K_SNAP_EVERY].value), key, "%ld exceeds the %ld measured sweeps", v, s->measure);
+      if (v % s->stride != 0)
+        return jfail(c, jline(e[K_SNAP_EVERY].value), key, "%ld is not a multiple of stride %d", v, s->stride);
+      const long nsnap = (s->measure / s->stride) / (v / s->stride);
+      if (nsnap > 10000)
+        return jfail(c, jline(e[K_SNAP_EVERY].value), key, "%ld gives %ld snapshots per task (at most 10000)", v, nsnap);
+      s->snapshot_every = v;
+      s->nsnapshots = (int)nsnap;
+    }
   }
   if (s->kind == CATEX_STUDY_KMC) {
     if (e[K_TRAJECTORIES].value) {
@@ -336,6 +351,10 @@ static catex_status parse_kind_keys(const jctx *c, const jentry *e, const char *
     if (e[K_SAMPLES].value) {
       if ((st = jinteger(c, e[K_SAMPLES].value, KEY(K_SAMPLES), 1, 1000000, &v))) return st;
       s->samples = (int)v;
+    }
+    if (e[K_INTERIOR].value) {
+      if ((st = jinteger(c, e[K_INTERIOR].value, KEY(K_INTERIOR), 2, 1000000, &v))) return st;
+      s->interior_layers = (int)v;
     }
     if (e[K_T_MIN].value) {
       if ((st = jnumber(c, e[K_T_MIN].value, KEY(K_T_MIN), &s->t_min))) return st;
@@ -412,7 +431,8 @@ catex_status jstudy_parse(const jctx *c, const yaml_node_t *node, int k, catex_s
   s->line = jline(node);
   s->replicas = 1;
   s->samples = 100;
-  s->t_min = 0; /* the engine's default grid start */
+  s->t_min = 0; /* the engine's default grid start (from the initial rates) */
+  s->interior_layers = CATEX_KMC_DEFAULT_INTERIOR_LAYERS;
   s->c_stop = -1;
   s->k_ex0 = s->k_diff0 = 1;
   s->stride = 1;

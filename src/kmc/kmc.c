@@ -54,10 +54,11 @@ catex_status catex_kmc_result_alloc(catex_kmc_result *res, int nsamples, int nsn
   res->time = malloc(sizeof(double) * ns);
   res->c = malloc(sizeof(double) * ns);
   res->f = malloc(sizeof(double) * ns * CATEX_NUM_PHASES);
+  res->f_interior = malloc(sizeof(double) * ns * CATEX_NUM_PHASES);
   res->dA_rms = malloc(sizeof(double) * ns);
   res->snapshot_time = malloc(sizeof(double) * nq);
   res->snapshots = calloc(nq * (size_t)nsites, 1);
-  if (!res->time || !res->c || !res->f || !res->dA_rms || !res->snapshot_time || !res->snapshots) {
+  if (!res->time || !res->c || !res->f || !res->f_interior || !res->dA_rms || !res->snapshot_time || !res->snapshots) {
     catex_kmc_result_free(res);
     return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory allocating a kmc result (%d samples, %d snapshots)",
                            nsamples, nsnapshots);
@@ -71,6 +72,7 @@ void catex_kmc_result_free(catex_kmc_result *res)
   free(res->time);
   free(res->c);
   free(res->f);
+  free(res->f_interior);
   free(res->dA_rms);
   free(res->snapshot_time);
   free(res->snapshots);
@@ -124,9 +126,24 @@ static catex_status validate(const catex_lattice *lat, const double *V, const do
     return catex_error_set(err, CATEX_ERR_ARG, "kmc: the local scheme works only for eps = 0");
   if ((int)p->algorithm < 0 || p->algorithm > CATEX_KMC_ALGO_LOCAL)
     return catex_error_set(err, CATEX_ERR_ARG, "kmc: unknown algorithm %d", (int)p->algorithm);
+  if (p->interior_layers == 1)
+    return catex_error_set(err, CATEX_ERR_ARG, "kmc: interior_layers = 1 (must be >= 2: layer-1 sites lack a full ring)");
   if (p->area_deviation && catex_lattice_dim(lat) == 2 && !G)
     return catex_error_set(err, CATEX_ERR_ARG, "kmc: area deviation needs the displacement response G");
   return CATEX_OK;
+}
+
+/* Sites of layer >= min_layer (all have a full ring since min_layer >= 2). */
+static int interior_sites(const catex_lattice *lat, int min_layer, int **sites)
+{
+  const int n = catex_lattice_num_sites(lat);
+  const int *layer = catex_lattice_layer(lat);
+  *sites = malloc(sizeof(int) * (size_t)n);
+  if (!*sites) return -1;
+  int k = 0;
+  for (int i = 0; i < n; i++)
+    if (layer[i] >= min_layer) (*sites)[k++] = i;
+  return k;
 }
 
 static double *copy_times(const double *t, int n)
@@ -165,6 +182,8 @@ catex_status catex_kmc_create(const catex_lattice *lat, const double *V, const d
   kmc->sigma = malloc((size_t)kmc->n);
   kmc->m = malloc(sizeof(int) * (size_t)kmc->n);
   kmc->nring = catex_sites_full_ring(lat, &kmc->ring_sites);
+  kmc->ninterior = interior_sites(lat, p->interior_layers > 0 ? p->interior_layers : CATEX_KMC_DEFAULT_INTERIOR_LAYERS,
+                                  &kmc->interior_sites);
   const size_t dn = (size_t)kmc->n * (size_t)kmc->dim;
   if (kmc->area) {
     kmc->udisp = kmc_alloc_doubles(dn);
@@ -172,17 +191,12 @@ catex_status catex_kmc_create(const catex_lattice *lat, const double *V, const d
     kmc->Gt = kmc_alloc_doubles(dn * (size_t)kmc->n);
     kmc->sigma_u = malloc((size_t)kmc->n);
   }
-  if (!kmc->sample_times || !kmc->snapshot_times || !kmc->sigma || !kmc->m || kmc->nring < 0 ||
+  if (!kmc->sample_times || !kmc->snapshot_times || !kmc->sigma || !kmc->m || kmc->nring < 0 || kmc->ninterior < 0 ||
       (kmc->area && (!kmc->udisp || !kmc->u0 || !kmc->Gt || !kmc->sigma_u))) {
     const int n = kmc->n;
     catex_kmc_destroy(kmc);
     return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory allocating the kmc engine (N = %d)", n);
   }
-  if (p->sample_times)
-    memcpy(kmc->sample_times, p->sample_times, sizeof(double) * (size_t)p->nsamples);
-  else
-    catex_kmc_log_grid(p->t_min, p->t_max, p->nsamples, kmc->sample_times);
-  kmc->p.sample_times = kmc->sample_times;
   if (kmc->area)
     for (size_t r = 0; r < dn; r++) {
       const double *g = G + r * (size_t)kmc->n;
@@ -209,6 +223,17 @@ catex_status catex_kmc_create(const catex_lattice *lat, const double *V, const d
     kmc_dense_refresh(kmc);
   else
     kmc_local_refresh(kmc);
+  /* The default grid starts from the initial rates, not at a fixed time: the
+   * surface exchanges at t ~ 1e-8 (2D elastic) or 1e-28 (3D, dmu = -200),
+   * and a grid from 1e-2 would start after it. */
+  const double total0 = catex_kmc_total_rate(kmc);
+  kmc->auto_t_min = total0 > 0 ? CATEX_KMC_AUTO_T_MIN_FRACTION / total0 : p->t_max * 1e-2;
+  if (!(kmc->auto_t_min < p->t_max * 1e-2)) kmc->auto_t_min = p->t_max * 1e-2;
+  if (p->sample_times)
+    memcpy(kmc->sample_times, p->sample_times, sizeof(double) * (size_t)p->nsamples);
+  else
+    catex_kmc_log_grid(p->t_min > 0 ? p->t_min : kmc->auto_t_min, p->t_max, p->nsamples, kmc->sample_times);
+  kmc->p.sample_times = kmc->sample_times;
   *out = kmc;
   return CATEX_OK;
 }
@@ -223,6 +248,7 @@ void catex_kmc_destroy(catex_kmc *kmc)
   free(kmc->sigma);
   free(kmc->m);
   free(kmc->ring_sites);
+  free(kmc->interior_sites);
   free(kmc->udisp);
   free(kmc->u0);
   free(kmc->Gt);
@@ -258,6 +284,14 @@ const char *catex_kmc_algorithm_name(catex_kmc_algorithm a)
   case CATEX_KMC_ALGO_LOCAL: return "local";
   }
   return "unknown";
+}
+
+double catex_kmc_auto_t_min(const catex_kmc *kmc) { return kmc->auto_t_min; }
+const double *catex_kmc_sample_times(const catex_kmc *kmc) { return kmc->sample_times; }
+const int *catex_kmc_interior_sites(const catex_kmc *kmc, int *n)
+{
+  *n = kmc->ninterior;
+  return kmc->interior_sites;
 }
 
 catex_kmc_algorithm catex_kmc_get_algorithm(const catex_kmc *kmc) { return kmc->algo; }

@@ -35,6 +35,8 @@ struct catex_kmc {
 
   /* observables */
   int *ring_sites, nring;
+  int *interior_sites, ninterior; /* layer >= interior_layers (f_interior) */
+  double auto_t_min;              /* catex_kmc_auto_t_min() */
   int area;          /* dA_rms recorded */
   double *Gt;        /* N x dN: G transposed (rows = responses to one site) */
   double *u0;        /* dN: u of the all-A state (row sums of G) */

@@ -22,7 +22,7 @@ static double composition(const catex_kmc *kmc)
 
 typedef struct {
   long stamp;          /* nevents when the cached observables were computed, -1: none */
-  double c, f[CATEX_NUM_PHASES], dA;
+  double c, f[CATEX_NUM_PHASES], fi[CATEX_NUM_PHASES], dA;
 } obs_cache;
 
 static catex_status observe(catex_kmc *kmc, obs_cache *oc, catex_error *err)
@@ -30,6 +30,10 @@ static catex_status observe(catex_kmc *kmc, obs_cache *oc, catex_error *err)
   if (oc->stamp == kmc->nevents) return CATEX_OK;
   oc->c = composition(kmc);
   catex_phase_fractions(kmc->lat, kmc->sigma, kmc->ring_sites, kmc->nring, oc->f);
+  if (kmc->ninterior > 0)
+    catex_phase_fractions(kmc->lat, kmc->sigma, kmc->interior_sites, kmc->ninterior, oc->fi);
+  else
+    for (int a = 0; a < CATEX_NUM_PHASES; a++) oc->fi[a] = NAN;
   oc->dA = NAN;
   if (kmc->area) {
     const int n = kmc->n, dn = n * kmc->dim;
@@ -54,7 +58,10 @@ static catex_status record_sample(catex_kmc *kmc, obs_cache *oc, catex_kmc_resul
   catex_status st = observe(kmc, oc, err);
   if (st) return st;
   res->c[s] = oc->c;
-  for (int a = 0; a < CATEX_NUM_PHASES; a++) res->f[(size_t)s * CATEX_NUM_PHASES + a] = oc->f[a];
+  for (int a = 0; a < CATEX_NUM_PHASES; a++) {
+    res->f[(size_t)s * CATEX_NUM_PHASES + a] = oc->f[a];
+    res->f_interior[(size_t)s * CATEX_NUM_PHASES + a] = oc->fi[a];
+  }
   res->dA_rms[s] = oc->dA;
   return CATEX_OK;
 }
@@ -107,7 +114,8 @@ static void init_result(const catex_kmc *kmc, catex_kmc_result *res)
     res->time[s] = kmc->sample_times[s];
     res->c[s] = NAN;
     res->dA_rms[s] = NAN;
-    for (int a = 0; a < CATEX_NUM_PHASES; a++) res->f[(size_t)s * CATEX_NUM_PHASES + a] = NAN;
+    for (int a = 0; a < CATEX_NUM_PHASES; a++)
+      res->f[(size_t)s * CATEX_NUM_PHASES + a] = res->f_interior[(size_t)s * CATEX_NUM_PHASES + a] = NAN;
   }
   for (int q = 0; q < kmc->p.nsnapshots; q++) res->snapshot_time[q] = NAN;
   memset(res->snapshots, 0, (size_t)kmc->p.nsnapshots * (size_t)kmc->n);

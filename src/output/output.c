@@ -77,6 +77,8 @@ static catex_status build(MPI_Comm comm, const char *tmp, const catex_job *job, 
   if (o) st = out_agree(o, st, err);
   if (!st) st = out_agree(o, out_layout(o, 1, err), err);
   if (!st) st = out_agree(o, out_write_static(o, err), err);
+  if (!st) st = out_agree(o, out_write_provenance(o, err), err);
+  if (!st) st = out_agree(o, out_attach_dimension_scales(o, err), err);
   if (fapl >= 0) H5Pclose(fapl);
   release(o);
   return st;

@@ -141,6 +141,16 @@ static void fill_row(const odset *d, const catex_task_result *r, void *row)
     break;
   }
   case OF_P_N: *(int32_t *)row = r->nsites; break;
+  case OF_K_FINT: copy_doubles(x, n, k->f_interior, (size_t)k->nsamples * CATEX_NUM_PHASES); break;
+  case OF_E_SNAP: {
+    int8_t *s = row;
+    memset(s, 0, n);
+    for (int t = 0; e->snapshots && t < e->nsnapshots && t < (int)d->dims[1]; t++)
+      memcpy(s + (size_t)t * (size_t)d->nmax, e->snapshots + (size_t)t * (size_t)e->nsites,
+             (size_t)(e->nsites < d->nmax ? e->nsites : d->nmax));
+    break;
+  }
+  case OF_V_SUM: *(int64_t *)row = (int64_t)r->V_checksum; break;
   }
 }
 
@@ -215,6 +225,10 @@ catex_status catex_output_flush(catex_output *o, long *flushed, catex_error *err
   for (int i = 0; i < o->ndsets; i++) {
     if (o->dsets[i].field != OF_STATUS) continue;
     catex_status s = write_dset(o, &o->dsets[i], err);
+    if (s && !st) st = s;
+  }
+  {
+    catex_status s = out_write_end_time(o, err); /* collective, raw data only */
     if (s && !st) st = s;
   }
   /* H5Fflush is collective: call it even after a local failure */

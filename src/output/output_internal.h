@@ -19,7 +19,8 @@ typedef enum {
   OF_E_FUVARERR, OF_E_EMEAN, OF_E_EERR, OF_E_EVAR, OF_E_EVARERR,
   OF_E_DA2MEAN, OF_E_DA2ERR, OF_E_TAUFU, OF_E_TAUE, OF_E_ACC,
   OF_E_FUSERIES, OF_E_ESERIES,
-  OF_P_V, OF_P_N                                                /* potential */
+  OF_P_V, OF_P_N,                                               /* potential */
+  OF_K_FINT, OF_E_SNAP, OF_V_SUM                                /* later additions */
 } ofield;
 
 /* One result dataset: nrows rows (the tasks of a study, or all tasks for
@@ -59,6 +60,16 @@ size_t out_elsize(otype t);
 /* Static content written once at creation (output_static.c): /, /job,
  * /tasks parameters, /studies/<name> attributes, parameters and lattices. */
 catex_status out_write_static(catex_output *o, catex_error *err);
+
+/* /provenance (output_provenance.c): attributes and the end_time dataset
+ * at creation; out_write_end_time overwrites end_time (raw data only) at
+ * every flush. Collective. */
+catex_status out_write_provenance(catex_output *o, catex_error *err);
+catex_status out_write_end_time(catex_output *o, catex_error *err);
+
+/* Dimension scales of every dataset with an `axes` attribute
+ * (output_dims.c), at creation. Collective. */
+catex_status out_attach_dimension_scales(catex_output *o, catex_error *err);
 
 /* Attribute helpers (output_attr.c). */
 catex_status out_attr_string(hid_t obj, const char *name, const char *value, catex_error *err);

@@ -42,6 +42,10 @@ static const ofield_info kmc_fields[] = {
      "0 t_max reached, 1 c <= c_stop, 2 event budget exhausted, 3 no event left"},
     {OF_K_SNAPT, "snapshot_time", OT_F64, SH_NSNAP, NAN, "1/k_diff0", "times of the snapshots"},
     {OF_K_SNAP, "snapshots", OT_I8, SH_SNAP, 0, "", "sigma (+1 A, -1 B) at the snapshot times, 0-padded to Nmax"},
+    {OF_K_FINT, "f_interior", OT_F64, SH_NS5, NAN, "",
+     "phase fractions over the sites of layer >= interior_layers (study attribute)"},
+    {OF_V_SUM, "V_checksum", OT_I64, SH_1, 0, "",
+     "FNV-1a 64-bit hash of the task's V_eff (N x N native doubles, row-major), 0 if no V was used"},
 };
 
 static const ofield_info eq_fields[] = {
@@ -62,11 +66,17 @@ static const ofield_info eq_fields[] = {
     {OF_E_ACC, "acceptance", OT_F64, SH_1, NAN, "", "acceptance ratio of the Kawasaki moves"},
     {OF_E_FUSERIES, "fU_series", OT_F64, SH_SERIES, NAN, "", "f_U at every measured sweep"},
     {OF_E_ESERIES, "E_series", OT_F64, SH_SERIES, NAN, "energy unit", "energy at every measured sweep"},
+    {OF_E_SNAP, "snapshots", OT_I8, SH_SNAP, 0, "",
+     "sigma (+1 A, -1 B) after every snapshot_every measured sweeps (study attribute), 0-padded to Nmax"},
+    {OF_V_SUM, "V_checksum", OT_I64, SH_1, 0, "",
+     "FNV-1a 64-bit hash of the task's V_eff (N x N native doubles, row-major), 0 if no V was used"},
 };
 
 static const ofield_info pot_fields[] = {
     {OF_P_V, "V", OT_F64, SH_V, NAN, "", "pair potential V_eff = P V P (N x N, 0-padded to Nmax)"},
     {OF_P_N, "n", OT_I32, SH_1, 0, "", "number of sites N of the task's lattice"},
+    {OF_V_SUM, "V_checksum", OT_I64, SH_1, 0, "",
+     "FNV-1a 64-bit hash of the task's V_eff (N x N native doubles, row-major), 0 if no V was used"},
 };
 
 static const char *const phase_names[CATEX_NUM_PHASES] = {"U1", "S1", "S2", "U2", "unclassified"};
@@ -222,7 +232,7 @@ done:
 static int field_wanted(const catex_study *s, ofield f)
 {
   switch (f) {
-  case OF_K_SNAPT: case OF_K_SNAP: return s->nsnapshots > 0;
+  case OF_K_SNAPT: case OF_K_SNAP: case OF_E_SNAP: return s->nsnapshots > 0;
   case OF_E_FUSERIES: case OF_E_ESERIES: return s->series && s->stride > 0 && s->measure / s->stride > 0;
   default: return 1;
   }

@@ -176,6 +176,10 @@ static catex_status write_study(catex_output *o, hid_t studies, int k, catex_err
       (st = out_attr_long(g, "replicas", s->replicas, err)) || (st = out_attr_long(g, "Nmax", s->max_sites, err)))
     goto done;
   if (s->kind == CATEX_STUDY_KMC && (st = out_attr_long(g, "samples", s->samples, err))) goto done;
+  if (s->kind == CATEX_STUDY_KMC && (st = out_attr_long(g, "interior_layers", s->interior_layers, err))) goto done;
+  if (s->kind == CATEX_STUDY_EQUILIBRIUM && s->snapshot_every > 0 &&
+      (st = out_attr_long(g, "snapshot_every", s->snapshot_every, err)))
+    goto done;
   if ((st = write_task_columns(o, g, s->first_task, s->ntasks, 0, err))) goto done;
   gcpl = H5Pcreate(H5P_GROUP_CREATE);
   lg = gcpl >= 0 && H5Pset_obj_track_times(gcpl, 0) >= 0 ? H5Gcreate2(g, "lattices", H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;

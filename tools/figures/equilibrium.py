@@ -13,6 +13,7 @@ import numpy as np
 
 import catex_reader as cr
 from figures import common as cm
+from figures import labels
 
 
 def pick_x(study, x):
@@ -65,8 +66,10 @@ def cmd_fractions(args):
             ax.set_ylabel("$\\langle f_\\alpha \\rangle_{\\rm fixed-shell}$")
             ax.set_ylim(-0.02, 1.02)
             n = agg.n
-            ax.set_title(f"{label}: {n.min()}-{n.max()} replicas" if n.min() != n.max()
-                         else f"{label}: {n.min()} replica{'s' if n.min() > 1 else ''}", fontsize=9)
+            ax.set_title((f"{label}: {n.min()}-{n.max()} replicas" if n.min() != n.max()
+                          else f"{label}: {n.min()} replica{'s' if n.min() > 1 else ''}")
+                         + f"\n{labels.state(g)}", fontsize=8)
+            labels.letter(ax, list(axes).index(ax))
             ax.legend(fontsize=7, frameon=False)
         return cm.save(fig, args, "fractions", title=f"{f.path}: phase fractions at equilibrium")
 

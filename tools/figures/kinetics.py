@@ -15,6 +15,7 @@ import numpy as np
 
 import catex_reader as cr
 from figures import common as cm
+from figures import labels
 
 _STUDY_COLORS = ["#1b1b1b", "#2f64c8", "#d23c32", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
@@ -65,8 +66,8 @@ def _draw_composition(ax, curves, xscale, yscale, legend=True, xmax=None):
     for k, (label, t, m, e, n) in enumerate(curves):
         col = _STUDY_COLORS[k % len(_STUDY_COLORS)]
         if xscale == "linear":
-            # every trajectory starts pure A (c = 1 at t = 0, docs/model.md); the
-            # sample grid starts at t = 1e-2, so draw the known first point
+            # every trajectory starts pure A (c = 1 at t = 0, docs/model.md):
+            # draw that known point before the first grid time
             t, m, e = np.r_[0.0, t], np.r_[1.0, m], np.r_[0.0, e]
         ok = np.isfinite(m) & ((t > 0) if xscale == "log" else (t >= 0))
         if yscale == "log":
@@ -102,9 +103,7 @@ def _inset(ax, curves, kind):
     xs = "log" if kind in ("logx", "loglog") else "linear"
     ys = "log" if kind in ("logy", "loglog") else "linear"
     _draw_composition(ins, curves, xs, ys, legend=False)
-    ins.set_xlabel("")
-    ins.set_ylabel("")
-    ins.tick_params(labelsize=6)
+    _inset_labels(ins, "$t$" + (" (log)" if xs == "log" else ""), "$c$" + (" (log)" if ys == "log" else ""))
 
 
 def cmd_composition(args):
@@ -117,7 +116,8 @@ def cmd_composition(args):
             for ax, s in zip(axes, studies):
                 curves = composition_curves([s], fill=not args.no_fill)
                 _draw_composition(ax, curves, xscale, yscale, legend=len(curves) > 1, xmax=args.xmax)
-                ax.set_title(s.name, fontsize=9)
+                ax.set_title(f"{s.name}: {labels.state(s)}", fontsize=8)
+                labels.letter(ax, list(axes).index(ax))
                 _inset(ax, curves, _auto_inset(s) if args.inset == "auto" else args.inset)
         else:
             fig, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
@@ -133,13 +133,51 @@ def _outlined(ax, t, y, color, label):
             path_effects=[pe.Stroke(linewidth=4.2, foreground="black"), pe.Normal()])
 
 
-def draw_phases(ax, study, phases, fill=True, max_traj=100, xscale="linear"):
-    """Thin lines: individual trajectories; thick outlined: their mean."""
+SITE_SETS = {"ring": ("f", "all sites with six neighbours"),
+             "interior": ("f_interior", "interior (layer $\\geq$ {layers})")}
+
+
+def site_set_label(study, sites):
+    text = SITE_SETS[sites][1]
+    if sites == "ring" and study.lattice == "cube":
+        text = "all sites with 18 bonded neighbours"
+    if sites == "interior":
+        layers = study.group.attrs.get("interior_layers", "?")
+        text = text.format(layers=int(layers) if np.isscalar(layers) else layers)
+    return text
+
+
+def _phases_xmax(study, t, fill):
+    """A linear time axis ends at 3x the time by which the mean composition
+    has fallen below 0.01, or by which every mean phase fraction is within
+    0.01 of its final value (a 0..t_max axis shows the whole exchange as a
+    vertical line when it is over by t ~ 1, as in 3D)."""
+    ends = []
+    if study.has("c"):
+        c = np.asarray(study.data("c"), dtype=float)
+        m = cr.mean_sem(cr.fill_trailing(c) if fill else c)[0]
+        below = np.nonzero(np.isfinite(m) & (m < 0.01))[0]
+        if len(below):
+            ends.append(t[below[0]] * 3)
+    return min(ends) if ends else None
+
+
+def draw_phases(ax, study, phases, fill=True, max_traj=100, xscale="linear", sites="ring", xmax=None):
+    """Thin lines: individual trajectories; thick outlined: their mean.
+    sites: 'ring' (dataset f) or 'interior' (f_interior)."""
     t = study.time()
-    fa = np.asarray(study.data("f"), dtype=float)
+    name_f = SITE_SETS[sites][0]
+    if not study.has(name_f):
+        raise cm.UsageError(f"study {study.name!r} has no dataset {name_f!r} (written by catex since "
+                            "interior fractions exist; rerun the job or use --sites ring)")
+    fa = np.asarray(study.data(name_f), dtype=float)
     if fill:
         fa = cr.fill_trailing(fa)
     ok = t > 0 if xscale == "log" else np.ones_like(t, dtype=bool)
+    if xscale == "linear":
+        xmax = xmax or _phases_xmax(study, t, fill)
+        if xmax:
+            ok &= t <= xmax * 1.05
     for name in phases:
         y = cm.phase_series(fa, name)
         col = cm.PHASE_COLORS[name]
@@ -148,29 +186,41 @@ def draw_phases(ax, study, phases, fill=True, max_traj=100, xscale="linear"):
         m = cr.mean_sem(y)[0]
         _outlined(ax, t[ok], m[ok], col, cm.PHASE_LABELS[name])
     ax.set_xscale(xscale)
+    if xscale == "linear" and xmax:
+        ax.set_xlim(0, xmax)
     ax.set_xlabel("time $t$ ($1/k_{\\rm diff,0}$)")
     ax.set_ylabel("phase fraction $f_\\alpha$")
     ax.set_ylim(-0.02, 1.02)
 
 
+def _inset_labels(ins, xlabel="$t$", ylabel=None):
+    ins.set_xlabel(xlabel, fontsize=6, labelpad=1)
+    if ylabel:
+        ins.set_ylabel(ylabel, fontsize=6, labelpad=1)
+    ins.tick_params(labelsize=6)
+
+
 def cmd_phases(args):
+    site_sets = ["ring", "interior"] if args.sites == "both" else [args.sites]
     with cr.open(args.file) as f:
         studies = cm.select_studies(f, args, ["kmc"], need="f")
-        panels = _panels(studies)
-        fig, axes = cm.grid(len(panels), ncols=min(2, len(panels)), panel=(5.0, 3.8))
-        for ax, (label, g) in zip(axes, panels):
+        panels = [(label, g, sites) for label, g in _panels(studies) for sites in site_sets]
+        ncols = len(site_sets) if len(site_sets) > 1 else min(2, len(panels))
+        fig, axes = cm.grid(len(panels), ncols=ncols, panel=(5.0, 3.8))
+        for k, (ax, (label, g, sites)) in enumerate(zip(axes, panels)):
             phases = args.phases.split(",") if args.phases else cm.default_phases(g.lattice)
             for p in phases:
                 cm.phase_index(p)
             draw_phases(ax, g, phases, fill=not args.no_fill, max_traj=args.max_traj,
-                        xscale="log" if args.logx else "linear")
-            ax.set_title(f"{label}: {g.n} trajectories", fontsize=9)
+                        xscale="log" if args.logx else "linear", sites=sites, xmax=args.xmax)
+            ax.set_title(f"{g.name}: {labels.state(g)}; {g.n} trajectories\n"
+                         f"fractions over {site_set_label(g, sites)}", fontsize=8)
+            labels.letter(ax, k)
             if args.inset != "none":
                 ins = ax.inset_axes([0.55, 0.35, 0.42, 0.4])
-                draw_phases(ins, g, phases, fill=not args.no_fill, max_traj=args.max_traj, xscale="log")
-                ins.set_xlabel("")
-                ins.set_ylabel("")
-                ins.tick_params(labelsize=6)
+                draw_phases(ins, g, phases, fill=not args.no_fill, max_traj=args.max_traj, xscale="log",
+                            sites=sites)
+                _inset_labels(ins, "$t$ (log)", "$f_\\alpha$")
             ax.legend(fontsize=7, loc="center left" if args.inset != "none" else "best", frameon=False)
         return cm.save(fig, args, "phases", title=f"{f.path}: phase fractions")
 
@@ -192,7 +242,8 @@ def cmd_area_time(args):
             ax.set_xscale("log" if args.logx else "linear")
             ax.set_xlabel("time $t$ ($1/k_{\\rm diff,0}$)")
             ax.set_ylabel("RMS $\\Delta A$ ($a^2$)")
-            ax.set_title(label, fontsize=9)
+            ax.set_title(f"{g.name}: {labels.state(g)}", fontsize=8)
+            labels.letter(ax, list(axes).index(ax))
             ax.legend(fontsize=7, frameon=False)
         return cm.save(fig, args, "area-time", title=f"{f.path}: RMS local area deviation")
 
@@ -223,6 +274,12 @@ def register(sub):
     p.add_argument("--logx", action="store_true", help="log time axis")
     p.add_argument("--inset", choices=["none", "logx"], default="none",
                    help="inset with log time (Fig. 7b's short-time view)")
+    p.add_argument("--sites", choices=["ring", "interior", "both"], default="ring",
+                   help="site set of the fractions: ring = every site with six neighbours (dataset f, the "
+                        "authors' analysis), interior = layers >= the study's interior_layers (f_interior; "
+                        "the paper's Fig. 3d picture), both = one column each (default ring)")
+    p.add_argument("--xmax", type=float,
+                   help="end of a linear time axis (default: 3x the time at which the mean c falls below 0.01)")
     p.add_argument("--max-traj", type=int, default=100, help="draw at most this many trajectories (default 100)")
     p.add_argument("--no-fill", action="store_true",
                    help="do not hold the final state of trajectories that stopped early")

@@ -7,6 +7,8 @@
   potential    V_eff of the first task as an image
 """
 
+import argparse
+
 import numpy as np
 
 import catex_reader as cr
@@ -14,27 +16,33 @@ from figures import common as cm
 
 
 def _kmc(ax, s):
-    for names, g in _state_points(s):
+    """c(t) of every state point (up to 6), phase fractions of the first."""
+    points = _state_points(s)
+    styles = ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 3))]
+    for k, (names, g) in enumerate(points[:len(styles)]):
         t = g.time()
         c = cr.fill_trailing(np.asarray(g.data("c"), dtype=float))
         m, e, _ = cr.mean_sem(c)
         ok = t > 0
-        ax.plot(t[ok], m[ok], color="black", lw=1.8, label="c" + (f" ({names})" if names else ""))
+        ax.plot(t[ok], m[ok], color="black", lw=1.8, ls=styles[k],
+                label="c" + (f" ({names}, {g.n} traj.)" if names else f" ({g.n} traj.)"))
         ax.fill_between(t[ok], (m - e)[ok], (m + e)[ok], color="black", alpha=0.2, lw=0)
-        if g.has("f"):
+        if k == 0 and g.has("f"):
             fa = cr.fill_trailing(np.asarray(g.data("f"), dtype=float))
             for name in cm.default_phases(s.lattice):
                 if name == "unclassified":
                     continue
                 ax.plot(t[ok], cr.mean_sem(cm.phase_series(fa, name))[0][ok], color=cm.PHASE_COLORS[name],
-                        lw=1.2, label=cm.PHASE_LABELS[name])
-        break  # one state point is enough for an overview
+                        lw=1.2, label=cm.PHASE_LABELS[name] + (f" ({names})" if names else ""))
+    if len(points) > len(styles):
+        cm.warn(f"overview of {s.name!r}: c(t) of {len(styles)} of {len(points)} state points")
     ax.set_xscale("log")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("time $t$")
     ax.set_ylabel("$c$, $f_\\alpha$")
-    ax.set_title(f"{s.name} (kmc {s.lattice}): {s.n} trajectories", fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
+    what = f"{len(points)} state points, {s.n} trajectories" if len(points) > 1 else f"{s.n} trajectories"
+    ax.set_title(f"{s.name} (kmc {s.lattice}): {what}", fontsize=9)
+    ax.legend(fontsize=6, frameon=False)
 
 
 def _state_points(s):
@@ -103,6 +111,6 @@ def register(sub):
     for name in ("overview", "quickstart"):
         p = sub.add_parser(name, help="one panel per study: a quick look at any file"
                            + (" (alias of overview)" if name == "quickstart" else ""),
-                           description=__doc__)
+                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
         cm.add_io_args(p)
         p.set_defaults(func=cmd_overview)

@@ -24,6 +24,7 @@ from scipy.spatial import cKDTree
 
 import catex_reader as cr
 from figures import common as cm
+from figures import labels
 
 U1, S1, S2, U2, UNCL = range(5)
 
@@ -131,8 +132,9 @@ def draw_cube(ax, lattice, sigma, scheme="species", labels=None):
     pos = lattice.positions
     if scheme == "species":
         a, b = sigma > 0, sigma < 0
-        ax.scatter(*pos[b].T, color=cm.SPECIES_COLORS[-1], alpha=0.06, s=8, depthshade=False, lw=0)
-        ax.scatter(*pos[a].T, color=cm.SPECIES_COLORS[1], alpha=0.9, s=12, depthshade=True, lw=0)
+        # B translucent but visible (alpha 0.06 vanished at N = 512), A opaque
+        ax.scatter(*pos[b].T, color=cm.SPECIES_COLORS[-1], alpha=0.18, s=14, depthshade=False, lw=0)
+        ax.scatter(*pos[a].T, color=cm.SPECIES_COLORS[1], alpha=0.95, s=16, depthshade=True, lw=0)
     else:
         if labels is None:
             labels = cube_labels(pos, sigma)
@@ -144,6 +146,31 @@ def draw_cube(ax, lattice, sigma, scheme="species", labels=None):
     for set_lim in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
         set_lim(-lim, lim)
     ax.set_box_aspect((1, 1, 1))
+    ax.set_axis_off()
+
+
+def draw_cube_slices(ax, lattice, sigma, ncols=None):
+    """The planes z = const of a cube side by side (A blue, B red), so that
+    columns of A along z show as blue spots at the same place in every
+    plane (Fig. 7a's modulated pattern, hidden in a 3D scatter)."""
+    pos = lattice.positions
+    idx = np.round(pos - pos.min(axis=0)).astype(int)
+    L = idx.max(axis=0) + 1
+    grid = np.zeros((L[2], L[1], L[0]))
+    grid[idx[:, 2], idx[:, 1], idx[:, 0]] = np.asarray(sigma, dtype=float)
+    nz = L[2]
+    ncols = ncols or int(np.ceil(np.sqrt(nz)))
+    nrows = int(np.ceil(nz / ncols))
+    gap = 1
+    img = np.full((nrows * (L[1] + gap) - gap, ncols * (L[0] + gap) - gap, 4), 1.0)
+    a, b = np.array(to_rgba(cm.SPECIES_COLORS[1])), np.array(to_rgba(cm.SPECIES_COLORS[-1]))
+    for z in range(nz):
+        r, c = divmod(z, ncols)
+        y0, x0 = r * (L[1] + gap), c * (L[0] + gap)
+        plane = grid[z]
+        img[y0:y0 + L[1], x0:x0 + L[0]] = np.where(plane[..., None] > 0, a, b)
+        ax.text(x0 - 0.5, y0 - 0.6, f"z={z}", fontsize=5, va="bottom")
+    ax.imshow(img, interpolation="nearest", origin="upper")
     ax.set_axis_off()
 
 
@@ -180,14 +207,19 @@ def cmd_snapshot(args):
         fig = plt.figure(figsize=(2.6 * ncol, 2.7 * len(rows)))
         for i, (s, lat, times, sig, idx, sch) in enumerate(rows):
             for j, k in enumerate(idx):
-                if lat.dim == 3:
+                if lat.dim == 3 and args.view == "slices" and sch == "species":
+                    ax = fig.add_subplot(len(rows), ncol, i * ncol + j + 1)
+                    draw_cube_slices(ax, lat, sig[k])
+                elif lat.dim == 3:
                     ax = fig.add_subplot(len(rows), ncol, i * ncol + j + 1, projection="3d")
                     draw_cube(ax, lat, sig[k], sch)
                 else:
                     ax = fig.add_subplot(len(rows), ncol, i * ncol + j + 1)
                     draw_hexagon(ax, lat, sig[k], sch)
                 c = (np.mean(sig[k]) + 1) / 2
-                ax.set_title(f"{s.name}  t={times[k]:.3g}  c={c:.2f}", fontsize=7)
+                head = f"{s.name}: {labels.state(s)}\n" if j == 0 else ""
+                ax.set_title(f"{head}t={times[k]:.3g}  c={c:.2f}", fontsize=7)
+                labels.letter(ax, i * ncol + j, threed=ax.name == "3d")
         _legend(fig, schemes, threed)
         return cm.save(fig, args, "snapshot", title=f"{f.path}: configurations (task {args.task})")
 
@@ -219,4 +251,7 @@ def register(sub):
     p.add_argument("--columns", type=int, default=5, help="at most this many snapshot times (default 5)")
     p.add_argument("--times", type=float, nargs="+", metavar="T",
                    help="snapshot times to show (the nearest stored one each)")
+    p.add_argument("--view", choices=["3d", "slices"], default="3d",
+                   help="cubes: 3D scatter (A opaque, B translucent) or the planes z = const side by side "
+                        "(species colours; default 3d)")
     p.set_defaults(func=cmd_snapshot)
