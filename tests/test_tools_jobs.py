@@ -125,6 +125,15 @@ class FigureJobsTest(unittest.TestCase):
                         self.assertFalse(set(s) & KMC_ONLY, s["name"])
                         self.assertIn("sweeps", s)
                     got = tuple(s.get(k, 0) for k in ("eps", "J", "kT", "dmu"))
+                    if kind == "kmc" and isinstance(s.get("kT"), (list, dict)):
+                        # a temperature scan (Arrhenius fits, jobs/figures/*/xrd_diffusion.yaml):
+                        # positive kT values, and the other parameters those of a model set
+                        kts = s["kT"] if isinstance(s["kT"], list) else [s["kT"]["from"], s["kT"]["to"]]
+                        self.assertTrue(all(float(v) > 0 for v in kts), s["name"])
+                        refs = MODELS_KMC_2D if s["lattice"] == "hexagon" else {MODEL_KMC_3D}
+                        ref = [m for m in refs if (m[0], m[1], m[3]) == (got[0], got[1], got[3])]
+                        self.assertTrue(ref, s["name"])
+                        got = ref[0]
                     if s["lattice"] == "hexagon" and kind == "kmc":
                         self.assertIn(got, MODELS_KMC_2D, s["name"])
                     elif s["lattice"] == "cube" and kind == "kmc":
