@@ -9,6 +9,7 @@
 #include "catex/lattice.h"
 #include "catex/observables.h"
 #include "catex/rng.h"
+#include "catex/run_hook.h"
 
 typedef enum {
   CATEX_KMC_STOP_TMAX = 0,      /* reached t_max */
@@ -48,6 +49,7 @@ typedef struct {
   catex_kmc_algorithm algorithm;
   catex_kmc_observer observer;
   void *observer_ctx;
+  const catex_run_hook *hook; /* progress / early stop, polled every 4096 events (NULL: none) */
 } catex_kmc_params;
 
 /* Default exact-refresh interval (events). */

@@ -15,9 +15,17 @@
 #include "catex/equilibrium.h"
 #include "catex/job.h"
 #include "catex/kmc.h"
+#include "catex/run_hook.h"
 
 /* Values of /tasks/status. */
-typedef enum { CATEX_TASK_PENDING = 0, CATEX_TASK_DONE = 1, CATEX_TASK_FAILED = 2 } catex_task_status;
+/* CATEX_TASK_INTERRUPTED is never written: such a task was stopped early by
+ * the run hook (a signal) and stays pending in the file. */
+typedef enum {
+  CATEX_TASK_PENDING = 0,
+  CATEX_TASK_DONE = 1,
+  CATEX_TASK_FAILED = 2,
+  CATEX_TASK_INTERRUPTED = 3
+} catex_task_status;
 
 /* Width of /tasks/message (fixed-length strings keep every dataset of the
  * file allocated once at creation; see output.h). Longer messages are cut. */
@@ -55,6 +63,10 @@ void catex_task_runner_destroy(catex_task_runner *runner);
  * with status CATEX_TASK_FAILED. */
 catex_status catex_task_runner_run(catex_task_runner *runner, long id, int rank, catex_task_result **out,
                                    catex_error *err);
+
+/* Engines of later tasks poll hook (progress, early stop; may be NULL; the
+ * hook must outlive the runner's use of it). */
+void catex_task_runner_set_hook(catex_task_runner *runner, const catex_run_hook *hook);
 
 /* Cache counters: elastic solves done and cache hits so far. */
 void catex_task_runner_cache_stats(const catex_task_runner *runner, long *solves, long *hits);

@@ -34,18 +34,24 @@ void catex_cmd_run_usage(FILE *out)
           "      --stats FILE           write run statistics as JSON (\"-\": stdout)\n"
           "      --prefetch N           tasks each worker holds at once, running + queued\n"
           "                             (default 3): covers rank 0's own tasks\n"
+          "      --grace-seconds S      after a signal, running tasks may go on this long\n"
+          "                             before they are stopped and left for --resume\n"
+          "                             (default 10)\n"
           "  -h, --help                 this text\n"
           "\n"
           "PETSc options (one dash, e.g. -potential_ksp_type cg) apply to the potential\n"
           "solves of studies without their own petsc_options.\n"
           "\n"
           "exit status: 0 all tasks done; 3 finished, but some tasks failed (status 2 and\n"
-          "the message are in /tasks); 1 error (nothing lost: --resume continues); 2 usage.\n");
+          "the message are in /tasks); 1 error (nothing lost: --resume continues); 2 usage;\n"
+          "4 interrupted: SIGTERM, SIGINT, SIGHUP or SIGUSR1 (what SLURM sends before a time\n"
+          "limit or pre-emption) stops the run: no new task starts, a running task may go\n"
+          "on for --grace-seconds, every finished task is flushed; --resume continues.\n");
 }
 
 int catex_cmd_run(int argc, char **argv)
 {
-  enum { O_RESUME = 256, O_FORCE, O_PROGRESS, O_CHECKPOINT, O_CACHE, O_RANK0, O_STATS, O_PREFETCH };
+  enum { O_RESUME = 256, O_FORCE, O_PROGRESS, O_CHECKPOINT, O_CACHE, O_RANK0, O_STATS, O_PREFETCH, O_GRACE };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"resume", no_argument, NULL, O_RESUME},
@@ -56,6 +62,7 @@ int catex_cmd_run(int argc, char **argv)
       {"rank0", required_argument, NULL, O_RANK0},
       {"stats", required_argument, NULL, O_STATS},
       {"prefetch", required_argument, NULL, O_PREFETCH},
+      {"grace-seconds", required_argument, NULL, O_GRACE},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -104,6 +111,13 @@ int catex_cmd_run(int argc, char **argv)
       bad = catex_cli_parse_int("run", "--prefetch", optarg, &opt.prefetch);
       if (!bad && (opt.prefetch < 1 || opt.prefetch > 8)) {
         fprintf(errs, "catex run: --prefetch: '%s' must be in 1 .. 8\n", optarg);
+        bad = 1;
+      }
+      break;
+    case O_GRACE:
+      bad = catex_cli_parse_double("run", "--grace-seconds", optarg, &opt.grace_seconds);
+      if (!bad && !(opt.grace_seconds >= 0 && opt.grace_seconds <= 86400)) {
+        fprintf(errs, "catex run: --grace-seconds: '%s' must be in 0 .. 86400\n", optarg);
         bad = 1;
       }
       break;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "catex/signals.h"
 #include "farm_internal.h"
 
 void catex_farm_options_default(catex_farm_options *opt)
@@ -18,6 +19,7 @@ void catex_farm_options_default(catex_farm_options *opt)
   opt->master_works = -1;
   opt->prefetch = 3;
   opt->label = "catex run";
+  opt->grace_seconds = 10;
 }
 
 void farm_ring_init(farm_sendring *ring)
@@ -57,9 +59,17 @@ void farm_idle(int *idle)
 catex_status farm_run_local(farm_ctx *f, long id, catex_task_status *status, double *seconds, catex_error *err)
 {
   catex_task_result *res = NULL;
+  f->current_task = id;
+  f->task_start = f->task_printed = MPI_Wtime();
   catex_status st = catex_task_runner_run(f->runner, id, f->rank, &res, err);
+  f->current_task = -1;
   if (st) return st;
   *status = res->status;
+  if (res->status == CATEX_TASK_INTERRUPTED) {
+    /* not recorded: it stays pending and --resume reruns it */
+    catex_task_result_destroy(res);
+    return CATEX_OK;
+  }
   *seconds += res->runtime;
   return catex_output_add(f->out, res, err);
 }
@@ -70,6 +80,7 @@ catex_status farm_flush(farm_ctx *f, catex_error *err)
   long n = 0;
   catex_status st = catex_output_flush(f->out, &n, err);
   f->on_disk += n;
+  f->final_flushed = n;
   f->flushes++;
   f->flush_seconds += MPI_Wtime() - t0;
   return st;
@@ -135,6 +146,9 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
   MPI_Comm_rank(f.comm, &f.rank);
   MPI_Comm_size(f.comm, &f.size);
   const char *path = opt.output ? opt.output : catex_job_output(job);
+  /* from here on a signal is acted upon, not fatal (acted upon once the
+   * farm loop starts; file creation is never cut short) */
+  catex_signals_install();
   long ntasks = catex_job_num_tasks(job);
   f.checkpoint_seconds = opt.checkpoint_seconds >= 0 ? opt.checkpoint_seconds : 60 * catex_job_checkpoint_minutes(job);
   signed char *status = malloc((size_t)ntasks);
@@ -162,6 +176,7 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
     }
   }
   if (!st) st = catex_task_runner_create(job, opt.cache_bytes, &f.runner, err);
+  if (!st) farm_hook_init(&f);
   {
     int ok = st == CATEX_OK, all;
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, f.comm);
@@ -187,6 +202,9 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
     stats->dispatch_seconds = f.dispatch_seconds;
     stats->dispatched = f.dispatched;
     stats->ranks = f.size;
+    stats->interrupted = f.interrupted;
+    stats->saved_on_interrupt = f.interrupted ? f.final_flushed : 0;
+    stats->on_disk = f.on_disk;
     snprintf(stats->output, sizeof stats->output, "%s", path);
     double ts = 0;
     long sh[2] = {0, 0}, tot[2] = {0, 0};
@@ -206,6 +224,7 @@ done:;
   free(tmp);
   free(status);
   MPI_Comm_free(&f.comm);
+  catex_signals_restore();
   if (stats) stats->total_seconds = MPI_Wtime() - t_start;
   return st;
 }

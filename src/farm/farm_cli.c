@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "catex/farm_cli.h"
+#include "catex/signals.h"
 
 /* "file:line: studies[0].t_max: problem" -> key "t_max", problem. */
 static int split_message(const char *msg, char *key, size_t nkey, const char **problem)
@@ -58,6 +59,15 @@ static int report(const char *cmd, catex_status st, const catex_error *err, cons
     return CATEX_EXIT_ERROR;
   }
   FILE *log = opt->log ? opt->log : stdout;
+  if (stats->interrupted) {
+    fprintf(log, "catex %s: %s: interrupted by %s: %ld tasks flushed at the signal; %ld of %ld in the file\n",
+            cmd, stats->output, stats->interrupted > 0 ? catex_signal_name(stats->interrupted) : "a signal to another rank",
+            stats->saved_on_interrupt, stats->on_disk, stats->ntasks);
+    fflush(log);
+    fprintf(stderr, "catex %s: interrupted by %s; continue with --resume (exit status %d)\n", cmd,
+            stats->interrupted > 0 ? catex_signal_name(stats->interrupted) : "a signal", CATEX_EXIT_INTERRUPTED);
+    return CATEX_EXIT_INTERRUPTED;
+  }
   fprintf(log, "catex %s: %s: %ld tasks: %ld done now, %ld done before, %ld failed; %.1f s on %d rank%s\n", cmd,
           stats->output, stats->ntasks, stats->done, stats->skipped, stats->failed, stats->total_seconds,
           stats->ranks, stats->ranks == 1 ? "" : "s");

@@ -17,7 +17,10 @@ struct catex_task_runner {
   task_cache *cache;
   PetscOptions *options; /* per study, parsed on first use (NULL: none) */
   int *options_state;    /* 0 not parsed, 1 parsed, -1 failed */
+  const catex_run_hook *hook;
 };
+
+void catex_task_runner_set_hook(catex_task_runner *r, const catex_run_hook *hook) { r->hook = hook; }
 
 catex_status catex_task_runner_create(const catex_job *job, size_t cache_bytes, catex_task_runner **out,
                                       catex_error *err)
@@ -73,7 +76,7 @@ static catex_status study_options(catex_task_runner *r, int k, PetscOptions *opt
   return CATEX_OK;
 }
 
-static catex_status run_kmc(const catex_study *s, const catex_task *t, const catex_lattice *lat, const double *V,
+static catex_status run_kmc(const catex_run_hook *hook, const catex_study *s, const catex_task *t, const catex_lattice *lat, const double *V,
                             const double *G, int area, catex_rng *rng, catex_task_result *res, catex_error *err)
 {
   catex_kmc_params p;
@@ -92,6 +95,7 @@ static catex_status run_kmc(const catex_study *s, const catex_task *t, const cat
   p.nsnapshots = s->nsnapshots;
   p.snapshot_times = s->snapshot_times;
   p.area_deviation = area;
+  p.hook = hook;
   catex_kmc *kmc = NULL;
   catex_status st;
   if ((st = catex_kmc_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &kmc, err)) ||
@@ -102,7 +106,7 @@ static catex_status run_kmc(const catex_study *s, const catex_task *t, const cat
   return st;
 }
 
-static catex_status run_equilibrium(const catex_study *s, const catex_task *t, const catex_lattice *lat,
+static catex_status run_equilibrium(const catex_run_hook *hook, const catex_study *s, const catex_task *t, const catex_lattice *lat,
                                     const double *V, const double *G, int area, catex_rng *rng,
                                     catex_task_result *res, catex_error *err)
 {
@@ -118,6 +122,7 @@ static catex_status run_equilibrium(const catex_study *s, const catex_task *t, c
   p.stride = s->stride;
   p.area_deviation = area;
   p.keep_series = s->series;
+  p.hook = hook;
   catex_equilibrium *eq = NULL;
   catex_status st;
   if ((st = catex_equilibrium_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &eq, err)) ||
@@ -150,8 +155,8 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
   }
   catex_rng *rng = NULL;
   if ((st = catex_rng_create(catex_job_seed(r->job), t->id, &rng, err))) return st;
-  st = s->kind == CATEX_STUDY_KMC ? run_kmc(s, t, lat, V, G, area, rng, res, err)
-                                  : run_equilibrium(s, t, lat, V, G, area, rng, res, err);
+  st = s->kind == CATEX_STUDY_KMC ? run_kmc(r->hook, s, t, lat, V, G, area, rng, res, err)
+                                  : run_equilibrium(r->hook, s, t, lat, V, G, area, rng, res, err);
   catex_rng_destroy(rng);
   return st;
 }
@@ -169,7 +174,10 @@ catex_status catex_task_runner_run(catex_task_runner *r, long id, int rank, cate
   catex_error e;
   catex_error_clear(&e);
   catex_status st = run(r, t, res, &e);
-  if (st) {
+  if (st == CATEX_ERR_INTERRUPTED) {
+    res->status = CATEX_TASK_INTERRUPTED;
+    snprintf(res->message, sizeof res->message, "%.*s", (int)sizeof res->message - 1, e.message);
+  } else if (st) {
     res->status = CATEX_TASK_FAILED;
     /* Messages longer than /tasks/message are cut (the column has a fixed width). */
     if (snprintf(res->message, sizeof res->message, "%s: %s", catex_status_name(st), e.message) >=

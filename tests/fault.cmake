@@ -1,0 +1,6 @@
+# Issue 10, fault tolerance: signals, full disks, one writer per output,
+# verified rows on resume, numeric limits, hostile inputs, world size,
+# memory messages. Script tests drive the catex executable.
+set(CATEX_FAULT_DIR ${CMAKE_CURRENT_LIST_DIR})
+catex_script_test(test_fault_signals COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_signals.py
+                  TIMEOUT 600 LABELS farm mpi)
