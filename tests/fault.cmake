@@ -4,3 +4,6 @@
 set(CATEX_FAULT_DIR ${CMAKE_CURRENT_LIST_DIR})
 catex_script_test(test_fault_signals COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_signals.py
                   TIMEOUT 600 LABELS farm mpi)
+catex_script_test(test_fault_disk COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_disk.py
+                  TIMEOUT 600 LABELS farm mpi)
+set_tests_properties(test_fault_disk PROPERTIES SKIP_RETURN_CODE 77)

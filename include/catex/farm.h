@@ -56,6 +56,7 @@ typedef struct {
   int interrupted;           /* the signal that ended the run early (0: none; -1 another rank's) */
   long saved_on_interrupt;   /* tasks written by the flush after that signal */
   long on_disk;              /* tasks marked done or failed in the file at the end */
+  double estimated_bytes;    /* the upper bound of the file size checked before creating it */
 } catex_farm_stats;
 
 void catex_farm_options_default(catex_farm_options *opt);

@@ -43,9 +43,10 @@
 
 typedef struct catex_output catex_output;
 
-/* Bytes of the file's datasets, all allocated when the file is created
- * (attributes and lattices are small and not counted); the largest dataset's
- * path goes to largest (if non-NULL). */
+/* An upper bound of the file's size in bytes (its datasets are all
+ * allocated when the file is created; static content and HDF5 metadata are
+ * bounded generously); the largest dataset's path goes to largest (if
+ * non-NULL). */
 double catex_output_estimate_bytes(const catex_job *job, char *largest, size_t nlargest);
 
 /* Builds the whole file under "<path>.creating" and renames it to path

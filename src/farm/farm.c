@@ -205,6 +205,7 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
     stats->interrupted = f.interrupted;
     stats->saved_on_interrupt = f.interrupted ? f.final_flushed : 0;
     stats->on_disk = f.on_disk;
+    stats->estimated_bytes = catex_output_estimate_bytes(job, NULL, 0);
     snprintf(stats->output, sizeof stats->output, "%s", path);
     double ts = 0;
     long sh[2] = {0, 0}, tot[2] = {0, 0};
@@ -234,7 +235,9 @@ void catex_farm_stats_json(const catex_farm_stats *s, FILE *out)
   fprintf(out,
           "{\"ranks\": %d, \"ntasks\": %ld, \"skipped\": %ld, \"done\": %ld, \"failed\": %ld, \"flushes\": %ld, "
           "\"total_seconds\": %.6f, \"farm_seconds\": %.6f, \"task_seconds\": %.6f, \"flush_seconds\": %.6f, "
-          "\"dispatch_seconds\": %.6f, \"dispatched\": %ld, \"solves\": %ld, \"cache_hits\": %ld}\n",
+          "\"dispatch_seconds\": %.6f, \"dispatched\": %ld, \"solves\": %ld, \"cache_hits\": %ld, "
+          "\"interrupted\": %d, \"saved_on_interrupt\": %ld, \"estimated_bytes\": %.0f}\n",
           s->ranks, s->ntasks, s->skipped, s->done, s->failed, s->flushes, s->total_seconds, s->farm_seconds,
-          s->task_seconds, s->flush_seconds, s->dispatch_seconds, s->dispatched, s->solves, s->cache_hits);
+          s->task_seconds, s->flush_seconds, s->dispatch_seconds, s->dispatched, s->solves, s->cache_hits,
+          s->interrupted, s->saved_on_interrupt, s->estimated_bytes);
 }

@@ -51,6 +51,19 @@ catex_status catex_farm_cli_parse(MPI_Comm comm, const char *cmd, const char *te
   return st;
 }
 
+static int write_stats(const char *cmd, const catex_farm_stats *stats, const char *stats_path)
+{
+  if (!stats_path) return 0;
+  FILE *f = strcmp(stats_path, "-") == 0 ? stdout : fopen(stats_path, "w");
+  if (!f) {
+    fprintf(stderr, "catex %s: --stats: cannot write '%s'\n", cmd, stats_path);
+    return -1;
+  }
+  catex_farm_stats_json(stats, f);
+  if (f != stdout) fclose(f);
+  return 0;
+}
+
 static int report(const char *cmd, catex_status st, const catex_error *err, const catex_farm_stats *stats,
                   const catex_farm_options *opt, const char *stats_path)
 {
@@ -66,6 +79,7 @@ static int report(const char *cmd, catex_status st, const catex_error *err, cons
     fflush(log);
     fprintf(stderr, "catex %s: interrupted by %s; continue with --resume (exit status %d)\n", cmd,
             stats->interrupted > 0 ? catex_signal_name(stats->interrupted) : "a signal", CATEX_EXIT_INTERRUPTED);
+    write_stats(cmd, stats, stats_path);
     return CATEX_EXIT_INTERRUPTED;
   }
   fprintf(log, "catex %s: %s: %ld tasks: %ld done now, %ld done before, %ld failed; %.1f s on %d rank%s\n", cmd,
@@ -75,15 +89,7 @@ static int report(const char *cmd, catex_status st, const catex_error *err, cons
   if (stats->failed)
     fprintf(stderr, "catex %s: %ld task(s) failed; see /tasks/status and /tasks/message in %s\n", cmd,
             stats->failed, stats->output);
-  if (stats_path) {
-    FILE *f = strcmp(stats_path, "-") == 0 ? stdout : fopen(stats_path, "w");
-    if (!f) {
-      fprintf(stderr, "catex %s: --stats: cannot write '%s'\n", cmd, stats_path);
-      return CATEX_EXIT_ERROR;
-    }
-    catex_farm_stats_json(stats, f);
-    if (f != stdout) fclose(f);
-  }
+  if (write_stats(cmd, stats, stats_path)) return CATEX_EXIT_ERROR;
   return stats->failed ? CATEX_EXIT_TASKS_FAILED : CATEX_EXIT_OK;
 }
 
