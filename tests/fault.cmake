@@ -7,3 +7,5 @@ catex_script_test(test_fault_signals COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}
 catex_script_test(test_fault_disk COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_disk.py
                   TIMEOUT 600 LABELS farm mpi)
 set_tests_properties(test_fault_disk PROPERTIES SKIP_RETURN_CODE 77)
+catex_script_test(test_fault_lock COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_lock.py
+                  TIMEOUT 300 LABELS farm mpi)

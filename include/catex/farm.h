@@ -37,6 +37,7 @@ typedef struct {
   FILE *log;                 /* rank 0's progress stream; NULL: stdout */
   const char *label;         /* prefix of progress lines, e.g. "catex run" */
   double grace_seconds;      /* after a signal, a running task may go on this long (default 10) */
+  const char *job_path;      /* the job file (NULL: none): --force never replaces it */
 } catex_farm_options;
 
 typedef struct {

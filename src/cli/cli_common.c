@@ -97,6 +97,11 @@ int catex_cli_check_output(const char *cmd, const char *path, int force)
     fprintf(stderr, "catex %s: output file '%s' exists; refusing to overwrite it (use --force)\n", cmd, path);
     return -1;
   }
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    fprintf(stderr, "catex %s: --force replaces only a regular file; '%s' is %s\n", cmd, path,
+            S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
+    return -1;
+  }
   return 0;
 }
 

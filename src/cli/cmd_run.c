@@ -140,6 +140,7 @@ int catex_cmd_run(int argc, char **argv)
   if (minutes >= 0) opt.checkpoint_seconds = 60 * minutes;
   opt.cache_bytes = (size_t)(cache_mb * 1048576.0);
   opt.label = "catex run";
+  opt.job_path = argv[optind];
 
   catex_job *job = NULL;
   catex_error err;

@@ -110,18 +110,36 @@ static void sort_by_cost(long *a, long n, long *tmp, const catex_job *job)
 
 /* Fresh file or resume: decided on rank 0 (it alone looks at the file
  * system), the same for all. */
+/* What --force may replace: a regular file that is not the job file. */
+static const char *force_refusal(const char *path, const struct stat *lsb, const char *job_path)
+{
+  struct stat jb;
+  if (S_ISLNK(lsb->st_mode)) return "it is a symbolic link";
+  if (S_ISDIR(lsb->st_mode)) return "it is a directory";
+  if (!S_ISREG(lsb->st_mode)) return "it is not a regular file (a device, FIFO or socket)";
+  if (job_path && stat(job_path, &jb) == 0 && jb.st_dev == lsb->st_dev && jb.st_ino == lsb->st_ino)
+    return "it is the job file itself";
+  (void)path;
+  return NULL;
+}
+
 static catex_status open_output(MPI_Comm comm, int rank, const catex_job *job, const catex_farm_options *opt,
                                 const char *path, catex_output **out, catex_error *err)
 {
-  int mode = 0; /* 0 create, 1 resume, -1 refuse */
+  int mode = 0; /* 0 create, 1 resume, -1 refuse, -2 refuse --force */
+  const char *why = NULL;
   if (rank == 0) {
     struct stat sb;
-    int exists = stat(path, &sb) == 0;
+    int exists = lstat(path, &sb) == 0;
     mode = exists ? (opt->resume ? 1 : opt->force ? 0 : -1) : 0;
+    if (exists && mode == 0 && (why = force_refusal(path, &sb, opt->job_path))) mode = -2;
     if (!exists && opt->resume && opt->log)
       fprintf(opt->log, "%s: %s does not exist yet; starting the job from the beginning\n", opt->label, path);
   }
   MPI_Bcast(&mode, 1, MPI_INT, 0, comm);
+  if (mode == -2)
+    return catex_error_set(err, CATEX_ERR_IO, "--force replaces only an earlier output file, and '%s' is not one: %s",
+                           path, rank == 0 ? why : "see rank 0");
   if (mode < 0)
     return catex_error_set(err, CATEX_ERR_IO,
                            "output file '%s' exists; use --resume to continue it or --force to replace it", path);
@@ -153,10 +171,28 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
   f.checkpoint_seconds = opt.checkpoint_seconds >= 0 ? opt.checkpoint_seconds : 60 * catex_job_checkpoint_minutes(job);
   signed char *status = malloc((size_t)ntasks);
   long *tmp = NULL;
+  char *lock_path = NULL;
   catex_status st = CATEX_OK;
   if (!status) {
     st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
     goto done;
+  }
+  {
+    /* one writer per output: rank 0 takes the lock, every rank learns the outcome */
+    struct stat sb;
+    const char *why = NULL;
+    int code = 0;
+    /* refused before a lock file is created beside, e.g., /dev/null */
+    if (f.rank == 0 && opt.force && lstat(path, &sb) == 0 && (why = force_refusal(path, &sb, opt.job_path)))
+      code = (int)catex_error_set(err, CATEX_ERR_IO,
+                                  "--force replaces only an earlier output file, and '%s' is not one: %s", path, why);
+    else if (f.rank == 0)
+      code = (int)farm_lock_acquire(path, &lock_path, err);
+    MPI_Bcast(&code, 1, MPI_INT, 0, f.comm);
+    if (code) {
+      st = f.rank == 0 ? (catex_status)code : catex_error_set(err, (catex_status)code, "rank 0 could not lock '%s'", path);
+      goto done;
+    }
   }
   if ((st = open_output(f.comm, f.rank, job, &opt, path, &f.out, err))) goto done;
   if ((st = catex_output_read_status(f.out, status, err))) goto done;
@@ -220,6 +256,7 @@ done:;
   catex_error e2;
   catex_status cst = f.out ? catex_output_close(f.out, st ? &e2 : err) : CATEX_OK;
   if (!st) st = cst;
+  farm_lock_release(lock_path); /* after the file is closed */
   catex_task_runner_destroy(f.runner);
   free(f.order);
   free(tmp);

@@ -89,6 +89,10 @@ catex_status farm_run_local(farm_ctx *f, long id, catex_task_status *status, dou
 /* Collective flush; rank 0 updates its on-disk tally. */
 catex_status farm_flush(farm_ctx *f, catex_error *err);
 
+/* Rank 0: the output's lock file for the run's lifetime (farm_lock.c). */
+catex_status farm_lock_acquire(const char *output, char **lock_path, catex_error *err);
+void farm_lock_release(char *lock_path);
+
 catex_status farm_master(farm_ctx *f, catex_error *err);
 /* Collective, after the final flush (farm_master.c). */
 catex_status farm_drain(farm_ctx *f, catex_error *err);
