@@ -1,7 +1,9 @@
 /* One writer per output file: rank 0 holds "<output>.lock" for the whole
- * run. The lock is a file created with O_EXCL (which works on every file
- * system catex meets, NFS and Lustre included, where fcntl locks may not),
- * holding "host pid slurm_job_id start_time". A lock left behind by a run
+ * run. The lock holds "host pid slurm_job_id start_time"; it is written
+ * completely under a name of its own and then hard-linked to the lock name
+ * (link() fails if that exists: atomic on every file system catex meets,
+ * NFS and Lustre included, where fcntl locks may not be), so a kill at any
+ * moment never leaves a lock that cannot be read. A lock left behind by a run
  * that was killed (kill -9, node failure) is recognised as stale when
  *  - it names this host and its process no longer exists (or is a zombie,
  *    or is no catex), or
@@ -73,24 +75,40 @@ catex_status farm_lock_acquire(const char *output, char **lock_path, catex_error
   char host[256] = "unknown";
   gethostname(host, sizeof host - 1);
   host[sizeof host - 1] = '\0';
+  size_t tlen = len + strlen(host) + 32;
+  char *mine = malloc(tlen);
+  if (!mine) {
+    free(path);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
+  }
+  snprintf(mine, tlen, "%s.%s.%ld", path, host, (long)getpid());
+  char text[400];
+  int n = snprintf(text, sizeof text, "%s %ld %s %ld\n", host, (long)getpid(), slurm_job(), (long)time(NULL));
+  int fd = open(mine, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int ok = fd >= 0 && write(fd, text, (size_t)n) == n;
+  if (fd >= 0) ok = close(fd) == 0 && ok;
+  if (!ok) {
+    catex_status st = catex_error_set(err, CATEX_ERR_IO, "cannot write a lock file beside '%s': %s", output,
+                                      strerror(errno));
+    unlink(mine);
+    free(mine);
+    free(path);
+    return st;
+  }
   for (int attempt = 0; attempt < 3; attempt++) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd >= 0) {
-      char text[400];
-      int n = snprintf(text, sizeof text, "%s %ld %s %ld\n", host, (long)getpid(), slurm_job(), (long)time(NULL));
-      int ok = write(fd, text, (size_t)n) == n;
-      ok = close(fd) == 0 && ok;
-      if (!ok) {
-        unlink(path);
-        free(path);
-        return catex_error_set(err, CATEX_ERR_IO, "cannot write the lock file '%s.lock'", output);
-      }
+    int linked = link(mine, path) == 0;
+    int link_errno = errno;
+    if (linked) {
+      unlink(mine);
+      free(mine);
       *lock_path = path;
       return CATEX_OK;
     }
-    if (errno != EEXIST) {
+    if (link_errno != EEXIST) {
       catex_status st = catex_error_set(err, CATEX_ERR_IO, "cannot create the lock file '%s': %s", path,
-                                        strerror(errno));
+                                        strerror(link_errno));
+      unlink(mine);
+      free(mine);
       free(path);
       return st;
     }
@@ -104,6 +122,8 @@ catex_status farm_lock_acquire(const char *output, char **lock_path, catex_error
                                           "the lock file '%s' exists but cannot be read; if no catex run writes "
                                           "this output, delete it",
                                           path);
+        unlink(mine);
+        free(mine);
         free(path);
         return st;
       }
@@ -121,12 +141,16 @@ catex_status farm_lock_acquire(const char *output, char **lock_path, catex_error
           "two runs would destroy each other's results. If that run is gone (e.g. its node died), delete the lock "
           "file",
           li.host, li.pid, strcmp(li.job, "-") ? ", SLURM job " : "", strcmp(li.job, "-") ? li.job : "", when, path);
+      unlink(mine);
+      free(mine);
       free(path);
       return st;
     }
     unlink(path); /* stale: a killed run's; retry */
   }
   catex_status st = catex_error_set(err, CATEX_ERR_IO, "cannot take the lock file '%s' (it keeps reappearing)", path);
+  unlink(mine);
+  free(mine);
   free(path);
   return st;
 }
