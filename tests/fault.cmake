@@ -9,3 +9,5 @@ catex_script_test(test_fault_disk COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/te
 set_tests_properties(test_fault_disk PROPERTIES SKIP_RETURN_CODE 77)
 catex_script_test(test_fault_lock COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_lock.py
                   TIMEOUT 300 LABELS farm mpi)
+catex_script_test(test_fault_checksum COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_checksum.py
+                  TIMEOUT 300 LABELS farm mpi)

@@ -38,6 +38,8 @@ typedef struct {
   const char *label;         /* prefix of progress lines, e.g. "catex run" */
   double grace_seconds;      /* after a signal, a running task may go on this long (default 10) */
   const char *job_path;      /* the job file (NULL: none): --force never replaces it */
+  const char *cli_options;   /* the command line's -potential_* options (NULL: none; --resume
+                                refuses a file written with others): catex_farm_cli_options() */
 } catex_farm_options;
 
 typedef struct {
@@ -58,6 +60,7 @@ typedef struct {
   long saved_on_interrupt;   /* tasks written by the flush after that signal */
   long on_disk;              /* tasks marked done or failed in the file at the end */
   double estimated_bytes;    /* the upper bound of the file size checked before creating it */
+  long checksum_failures;    /* resume: done tasks whose rows failed their checksum (rerun) */
 } catex_farm_stats;
 
 void catex_farm_options_default(catex_farm_options *opt);

@@ -143,8 +143,8 @@ static catex_status open_output(MPI_Comm comm, int rank, const catex_job *job, c
   if (mode < 0)
     return catex_error_set(err, CATEX_ERR_IO,
                            "output file '%s' exists; use --resume to continue it or --force to replace it", path);
-  if (mode == 1) return catex_output_open(comm, path, job, out, err);
-  return catex_output_create(comm, path, job, out, err);
+  if (mode == 1) return catex_output_open(comm, path, job, opt->cli_options, out, err);
+  return catex_output_create(comm, path, job, opt->cli_options, out, err);
 }
 
 catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_farm_options *opt_in,
@@ -196,6 +196,19 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
   }
   if ((st = open_output(f.comm, f.rank, job, &opt, path, &f.out, err))) goto done;
   if ((st = catex_output_read_status(f.out, status, err))) goto done;
+  long ndone_in_file = 0;
+  for (long t = 0; t < ntasks; t++) ndone_in_file += status[t] == CATEX_TASK_DONE;
+  if (ndone_in_file > 0) { /* the same on every rank: status was read by all */
+    long nbad = 0, bad[20];
+    if ((st = catex_output_verify(f.out, status, &nbad, bad, 20, err))) goto done;
+    if (nbad && f.rank == 0) {
+      fprintf(stderr, "%s: %s: %ld task(s) marked done have rows that do not match their checksum (corrupted or "
+                      "edited); running them again:", opt.label, path, nbad);
+      for (long i = 0; i < nbad && i < 20; i++) fprintf(stderr, " %ld", bad[i]);
+      fprintf(stderr, "%s\n", nbad > 20 ? " ..." : "");
+    }
+    if (stats) stats->checksum_failures = nbad;
+  }
   for (long t = 0; t < ntasks; t++) {
     if (status[t] == CATEX_TASK_DONE) f.done_before++;
     else f.npending++;
@@ -273,8 +286,9 @@ void catex_farm_stats_json(const catex_farm_stats *s, FILE *out)
           "{\"ranks\": %d, \"ntasks\": %ld, \"skipped\": %ld, \"done\": %ld, \"failed\": %ld, \"flushes\": %ld, "
           "\"total_seconds\": %.6f, \"farm_seconds\": %.6f, \"task_seconds\": %.6f, \"flush_seconds\": %.6f, "
           "\"dispatch_seconds\": %.6f, \"dispatched\": %ld, \"solves\": %ld, \"cache_hits\": %ld, "
-          "\"interrupted\": %d, \"saved_on_interrupt\": %ld, \"estimated_bytes\": %.0f}\n",
+          "\"interrupted\": %d, \"saved_on_interrupt\": %ld, \"estimated_bytes\": %.0f, "
+          "\"checksum_failures\": %ld}\n",
           s->ranks, s->ntasks, s->skipped, s->done, s->failed, s->flushes, s->total_seconds, s->farm_seconds,
           s->task_seconds, s->flush_seconds, s->dispatch_seconds, s->dispatched, s->solves, s->cache_hits,
-          s->interrupted, s->saved_on_interrupt, s->estimated_bytes);
+          s->interrupted, s->saved_on_interrupt, s->estimated_bytes, s->checksum_failures);
 }

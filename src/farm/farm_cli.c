@@ -1,5 +1,6 @@
 /* Command-line glue for the farm commands (include/catex/farm_cli.h). */
 #include <getopt.h>
+#include <petscsys.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,26 @@ static int report(const char *cmd, catex_status st, const catex_error *err, cons
   return stats->failed ? CATEX_EXIT_TASKS_FAILED : CATEX_EXIT_OK;
 }
 
-int catex_farm_cli_run(MPI_Comm comm, const char *cmd, const catex_job *job, const catex_farm_options *opt,
+/* The -potential_* options of PETSc's global database (the command line and
+ * PETSC_OPTIONS), "name value ..." in PETSc's order, into buf. */
+static void potential_options(char *buf, size_t n)
+{
+  buf[0] = '\0';
+  char *all = NULL;
+  if (PetscOptionsGetAll(NULL, &all) != 0 || !all) return;
+  size_t used = 0;
+  int keep = 0;
+  for (char *tok = strtok(all, " "); tok; tok = strtok(NULL, " ")) {
+    if (tok[0] == '-' && !(tok[1] >= '0' && tok[1] <= '9') && tok[1] != '.') keep = strncmp(tok, "-potential_", 11) == 0;
+    if (!keep) continue;
+    int k = snprintf(buf + used, n - used, "%s%s", used ? " " : "", tok);
+    if (k < 0 || (size_t)k >= n - used) break;
+    used += (size_t)k;
+  }
+  PetscFree(all);
+}
+
+int catex_farm_cli_run(MPI_Comm comm, const char *cmd, const catex_job *job, const catex_farm_options *opt_in,
                        const char *stats_path)
 {
   int rank;
@@ -101,6 +121,11 @@ int catex_farm_cli_run(MPI_Comm comm, const char *cmd, const catex_job *job, con
   catex_farm_stats stats;
   catex_error err;
   catex_error_clear(&err);
+  char cli[2048];
+  potential_options(cli, sizeof cli);
+  catex_farm_options o = *opt_in;
+  const catex_farm_options *opt = &o;
+  if (!o.cli_options) o.cli_options = cli;
   catex_status st = catex_farm_run(comm, job, opt, &stats, &err);
   /* Every rank exits with rank 0's verdict, whatever mpirun/srun report. */
   int code = rank == 0 ? report(cmd, st, &err, &stats, opt, stats_path) : 0;

@@ -75,7 +75,7 @@ static int sync_path(const char *path, int dir)
  * every rank took part in the fill of the datasets; they learn the outcome
  * from one broadcast. The final close is checked too: a file whose last
  * metadata did not reach the disk is never renamed into place. */
-static catex_status build(const char *tmp, const catex_job *job, catex_error *err)
+static catex_status build(const char *tmp, const catex_job *job, const char *cli_options, catex_error *err)
 {
   hid_t fapl = -1;
   catex_output *o = NULL;
@@ -99,6 +99,12 @@ static catex_status build(const char *tmp, const catex_job *job, catex_error *er
   errno = 0;
   if (!st) st = out_layout(o, 1, err);
   if (!st) st = out_write_static(o, err);
+  if (!st) {
+    hid_t jg = H5Gopen2(o->file, "job", H5P_DEFAULT);
+    st = jg < 0 ? catex_error_set(err, CATEX_ERR_IO, "cannot open /job")
+                : out_attr_string(jg, "potential_options", cli_options ? cli_options : "", err);
+    if (jg >= 0) H5Gclose(jg);
+  }
   if (st && errno && err) {
     /* HDF5's own stack is silenced: the system's reason is what a user needs */
     size_t n = strlen(err->message);
@@ -162,8 +168,8 @@ static catex_status check_space(const char *path, const catex_job *job, catex_er
                          need / 1e9, largest, avail / 1e9);
 }
 
-catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_job *job, catex_output **out,
-                                 catex_error *err)
+catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_job *job, const char *cli_options,
+                                 catex_output **out, catex_error *err)
 {
   *out = NULL;
   int rank;
@@ -189,7 +195,7 @@ catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_jo
   void *data;
   H5Eget_auto2(H5E_DEFAULT, &func, &data);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  catex_status st = rank == 0 ? build(tmp, job, err) : CATEX_OK;
+  catex_status st = rank == 0 ? build(tmp, job, cli_options, err) : CATEX_OK;
   H5Eset_auto2(H5E_DEFAULT, func, data);
   if (!st && rank == 0) {
     char *dcopy = strdup(path);
@@ -205,10 +211,10 @@ catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_jo
   if (code && !st) st = catex_error_set(err, (catex_status)code, "rank 0 could not create '%s'", path);
   free(tmp);
   if (st) return catex_error_prefix(err, st, "%s", path);
-  return catex_output_open(comm, path, job, out, err);
+  return catex_output_open(comm, path, job, cli_options, out, err);
 }
 
-static catex_status check_job(catex_output *o, catex_error *err)
+static catex_status check_job(catex_output *o, const char *cli_options, catex_error *err)
 {
   long version = 0, ntasks = 0;
   char *text = NULL;
@@ -239,12 +245,20 @@ static catex_status check_job(catex_output *o, catex_error *err)
                            catex_job_num_tasks(o->job));
   }
   free(text);
+  char *opts = NULL;
+  if (!st && !(st = out_attr_read_string(jg, "potential_options", &opts, err)) &&
+      strcmp(opts, cli_options ? cli_options : "") != 0)
+    st = catex_error_set(err, CATEX_ERR_IO,
+                         "it was written with the command-line options '%s', this run has '%s'; refusing to resume "
+                         "it (its tasks would mix two solver set-ups)",
+                         opts, cli_options ? cli_options : "");
+  free(opts);
   H5Gclose(jg);
   return st;
 }
 
-catex_status catex_output_open(MPI_Comm comm, const char *path, const catex_job *job, catex_output **out,
-                               catex_error *err)
+catex_status catex_output_open(MPI_Comm comm, const char *path, const catex_job *job, const char *cli_options,
+                               catex_output **out, catex_error *err)
 {
   *out = NULL;
   hid_t fapl = -1;
@@ -260,7 +274,7 @@ catex_status catex_output_open(MPI_Comm comm, const char *path, const catex_job 
     o->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
     if (o->file < 0) st = catex_error_set(err, CATEX_ERR_IO, "cannot open it as an HDF5 file for writing");
   }
-  if (!st) st = check_job(o, err);
+  if (!st) st = check_job(o, cli_options, err);
   if (!st) st = out_layout(o, 0, err);
   H5Eset_auto2(H5E_DEFAULT, func, data);
   if (o) st = out_agree(o, st, err);

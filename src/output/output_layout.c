@@ -29,6 +29,8 @@ static const ofield_info task_fields[] = {
     {OF_RUNTIME, "runtime", OT_F64, SH_1, NAN, "s", "wall-clock time of the task"},
     {OF_RANK, "rank", OT_I32, SH_1, -1, "", "MPI rank that ran the task (-1: not run)"},
     {OF_MESSAGE, "message", OT_STR, SH_1, 0, "", "error message of a failed task"},
+    {OF_CHECKSUM, "checksum", OT_U64, SH_1, 0, "",
+     "checksum of the task's result rows in its study's datasets (verified by --resume)"},
 };
 
 static const ofield_info kmc_fields[] = {
@@ -74,7 +76,7 @@ static const char *const phase_names[CATEX_NUM_PHASES] = {"U1", "S1", "S2", "U2"
 size_t out_elsize(otype t)
 {
   switch (t) {
-  case OT_F64: case OT_I64: return 8;
+  case OT_F64: case OT_I64: case OT_U64: return 8;
   case OT_I32: return 4;
   case OT_I8: return 1;
   case OT_STR: return CATEX_TASK_MESSAGE_LEN;
@@ -87,6 +89,7 @@ hid_t out_h5type(const catex_output *o, otype t)
   switch (t) {
   case OT_F64: return H5T_NATIVE_DOUBLE;
   case OT_I64: return H5T_NATIVE_INT64;
+  case OT_U64: return H5T_NATIVE_UINT64;
   case OT_I32: return H5T_NATIVE_INT32;
   case OT_I8: return H5T_NATIVE_INT8;
   case OT_STR: return o->strtype;
@@ -99,6 +102,7 @@ static hid_t file_type(const catex_output *o, otype t)
   switch (t) {
   case OT_F64: return H5T_IEEE_F64LE;
   case OT_I64: return H5T_STD_I64LE;
+  case OT_U64: return H5T_STD_U64LE;
   case OT_I32: return H5T_STD_I32LE;
   case OT_I8: return H5T_STD_I8LE;
   case OT_STR: return o->strtype;
@@ -126,6 +130,7 @@ static const char *axes_name(oshape s)
 typedef union {
   double d;
   long long l;
+  unsigned long long u;
   int i;
   signed char c;
   char s[CATEX_TASK_MESSAGE_LEN];
@@ -173,6 +178,7 @@ static catex_status open_or_create(catex_output *o, hid_t loc, const ofield_info
     switch (fi->type) {
     case OT_F64: fill.d = fi->fill; break;
     case OT_I64: fill.l = (long long)fi->fill; break;
+    case OT_U64: fill.u = (unsigned long long)fi->fill; break;
     case OT_I32: fill.i = (int)fi->fill; break;
     case OT_I8: fill.c = (signed char)fi->fill; break;
     case OT_STR: break;
