@@ -11,3 +11,11 @@ catex_script_test(test_fault_lock COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/te
                   TIMEOUT 300 LABELS farm mpi)
 catex_script_test(test_fault_checksum COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_checksum.py
                   TIMEOUT 300 LABELS farm mpi)
+catex_script_test(test_fault_limits COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_limits.py
+                  TIMEOUT 300 LABELS farm)
+catex_script_test(test_fault_inputs COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_inputs.py
+                  TIMEOUT 300 LABELS farm mpi)
+catex_script_test(test_fault_world COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_world.py
+                  TIMEOUT 300 LABELS farm mpi)
+catex_script_test(test_fault_memory COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_memory.py
+                  TIMEOUT 300 LABELS farm)

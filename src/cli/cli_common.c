@@ -78,7 +78,8 @@ int catex_cli_parse_double(const char *cmd, const char *opt, const char *value, 
   char *end;
   errno = 0;
   double v = strtod(value, &end);
-  if (errno || end == value || *end != '\0' || !isfinite(v)) {
+  /* decimal only, as in job files (strtod alone also takes 0x10 and inf) */
+  if (errno || end == value || *end != '\0' || !isfinite(v) || strpbrk(value, "xXpP")) {
     fprintf(stderr, "catex %s: %s: '%s' is not a finite number\n", cmd, opt, value);
     return -1;
   }

@@ -38,6 +38,8 @@ void catex_cmd_run_usage(FILE *out)
           "                             before they are stopped and left for --resume\n"
           "                             (default 10)\n"
           "  -h, --help                 this text\n"
+          "Numbers are decimal (as in job files: no 0x10, inf or nan); S, M and MB must lie\n"
+          "in 0 .. 1e9, 0 .. 1e7 and 0 .. 1e9.\n"
           "\n"
           "PETSc options (one dash, e.g. -potential_ksp_type cg) apply to the potential\n"
           "solves of studies without their own petsc_options.\n"
@@ -82,18 +84,25 @@ int catex_cmd_run(int argc, char **argv)
     case 'o': opt.output = optarg; break;
     case O_RESUME: opt.resume = 1; break;
     case O_FORCE: opt.force = 1; break;
-    case O_PROGRESS: bad = catex_cli_parse_double("run", "--progress-seconds", optarg, &opt.progress_seconds); break;
+    case O_PROGRESS:
+      bad = catex_cli_parse_double("run", "--progress-seconds", optarg, &opt.progress_seconds);
+      if (!bad && !(opt.progress_seconds >= 0 && opt.progress_seconds <= 1e9)) {
+        fprintf(errs, "catex run: --progress-seconds: '%s' must be in 0 .. 1e9\n", optarg);
+        bad = 1;
+      }
+      break;
     case O_CHECKPOINT:
       bad = catex_cli_parse_double("run", "--checkpoint-minutes", optarg, &minutes);
-      if (!bad && minutes < 0) {
-        fprintf(errs, "catex run: --checkpoint-minutes: '%s' must not be negative\n", optarg);
+      if (!bad && !(minutes >= 0 && minutes <= 1e7)) {
+        fprintf(errs, "catex run: --checkpoint-minutes: '%s' must be in 0 .. 1e7\n", optarg);
         bad = 1;
       }
       break;
     case O_CACHE:
       bad = catex_cli_parse_double("run", "--cache-mb", optarg, &cache_mb);
-      if (!bad && cache_mb < 0) {
-        fprintf(errs, "catex run: --cache-mb: '%s' must not be negative\n", optarg);
+      /* bounded so that the conversion to bytes (size_t) is defined */
+      if (!bad && !(cache_mb >= 0 && cache_mb <= 1e9)) {
+        fprintf(errs, "catex run: --cache-mb: '%s' must be in 0 .. 1e9 (MB)\n", optarg);
         bad = 1;
       }
       break;

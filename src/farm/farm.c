@@ -65,6 +65,11 @@ catex_status farm_run_local(farm_ctx *f, long id, catex_task_status *status, dou
   f->current_task = -1;
   if (st) return st;
   *status = res->status;
+  /* a failure is recorded in /tasks/message, and said at once where the
+   * run is watched (the first few per rank: one bad scan must not flood it) */
+  if (res->status == CATEX_TASK_FAILED && ++f->failures_printed <= 5)
+    fprintf(stderr, "%s: rank %d: task %ld failed: %s%s\n", f->opt->label, f->rank, id, res->message,
+            f->failures_printed == 5 ? " (further failures of this rank: see /tasks/message)" : "");
   if (res->status == CATEX_TASK_INTERRUPTED) {
     /* not recorded: it stays pending and --resume reruns it */
     catex_task_result_destroy(res);
@@ -106,6 +111,30 @@ static void sort_by_cost(long *a, long n, long *tmp, const catex_job *job)
   while (i < h) tmp[k++] = a[i++];
   while (j < n) tmp[k++] = a[j++];
   memcpy(a, tmp, (size_t)n * sizeof *a);
+}
+
+/* Under SLURM without working PMI, srun starts N copies that each see a
+ * world of one rank and would all run the whole job into the same file.
+ * Ranks started by mpirun (ORTE's HNP address in the environment) are
+ * trusted: mpirun's own daemons are the SLURM tasks then. */
+static catex_status check_world(MPI_Comm comm, int size, catex_error *err)
+{
+  const char *n = getenv("SLURM_STEP_NUM_TASKS");
+  if (!n || !*n) n = getenv("SLURM_NTASKS");
+  if (!n || !*n) n = getenv("SLURM_NPROCS");
+  int bad = 0;
+  long tasks = n ? strtol(n, NULL, 10) : 0;
+  if (tasks > 0 && tasks != size && !getenv("OMPI_MCA_orte_hnp_uri") && !getenv("PRTE_MCA_ess_base_jobid"))
+    bad = 1;
+  int any = bad;
+  MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
+  if (!any) return CATEX_OK;
+  return catex_error_set(err, CATEX_ERR_MPI,
+                         "SLURM started %ld task(s) but MPI sees a world of %d rank(s): the MPI library did not get "
+                         "the job's layout from SLURM's PMI, so every task would run the whole job alone into the "
+                         "same output. Launch with a working PMI (e.g. `srun --mpi=pmix`; `srun --mpi=list` shows "
+                         "the choices) or with mpirun",
+                         tasks, size);
 }
 
 /* Fresh file or resume: decided on rank 0 (it alone looks at the file
@@ -177,6 +206,7 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
     st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
     goto done;
   }
+  if ((st = check_world(f.comm, f.size, err))) goto done;
   {
     /* one writer per output: rank 0 takes the lock, every rank learns the outcome */
     struct stat sb;

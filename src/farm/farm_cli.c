@@ -1,4 +1,5 @@
 /* Command-line glue for the farm commands (include/catex/farm_cli.h). */
+#include <errno.h>
 #include <getopt.h>
 #include <petscsys.h>
 #include <stdarg.h>
@@ -196,7 +197,8 @@ static int parse_number(const char *cmd, const char *opt, const char *value, int
 {
   char *end;
   double v = strtod(value, &end);
-  if (end == value || *end || v != v || v - v != 0) {
+  /* decimal only, as in job files: strtod alone also takes 0x10 */
+  if (end == value || *end || v != v || v - v != 0 || strpbrk(value, "xXpP")) {
     fprintf(stderr, "catex %s: %s: '%s' is not a%s\n", cmd, opt, value, integer ? "n integer" : " finite number");
     return -1;
   }
@@ -259,8 +261,9 @@ int catex_farm_cli_options(const char *cmd, int argc, char **argv, const catex_f
     case O_RESUME: opt->resume = 1; break;
     case O_SEED: {
       char *end;
+      errno = 0;
       long s = strtol(optarg, &end, 10);
-      if (end == optarg || *end || s < 0 || s > 2147483647L) {
+      if (errno || end == optarg || *end || s < 0 || s > 2147483647L) {
         fprintf(stderr, "catex %s: --seed: '%s' is not an integer in [0, 2^31)\n", cmd, optarg);
         bad = 1;
       }
@@ -270,8 +273,9 @@ int catex_farm_cli_options(const char *cmd, int argc, char **argv, const catex_f
     case O_PROGRESS: {
       char *end;
       opt->progress_seconds = strtod(optarg, &end);
-      if (end == optarg || *end) {
-        fprintf(stderr, "catex %s: --progress-seconds: '%s' is not a number\n", cmd, optarg);
+      if (end == optarg || *end || strpbrk(optarg, "xXpP") || !(opt->progress_seconds >= 0) ||
+          opt->progress_seconds > 1e9) {
+        fprintf(stderr, "catex %s: --progress-seconds: '%s' is not a number in 0 .. 1e9\n", cmd, optarg);
         bad = 1;
       }
       break;

@@ -57,6 +57,7 @@ typedef struct {
   long *received;           /* rank 0: messages received from each rank */
   long final_flushed;       /* tasks written by the last flush (all ranks) */
   long current_task;        /* running here, -1 none */
+  int failures_printed;     /* failed tasks of this rank reported on stderr */
   double task_start, task_printed;
   void (*pump)(void *ctx);  /* worker: takes in control messages while a task runs */
   void *pump_ctx;

@@ -257,10 +257,44 @@ static catex_status check_job(catex_output *o, const char *cli_options, catex_er
   return st;
 }
 
+/* Why path cannot be opened as an HDF5 file for writing, if it cannot:
+ * checked by rank 0 before any rank opens it, because HDF5 itself says
+ * only "unable to open file", and an MPI-IO open for writing of something
+ * that is not HDF5 (an empty file) already changed it. */
+static catex_status check_openable(const char *path, catex_error *err)
+{
+  struct stat sb;
+  if (stat(path, &sb) != 0) return catex_error_set(err, CATEX_ERR_IO, "cannot open it: %s", strerror(errno));
+  if (S_ISDIR(sb.st_mode)) return catex_error_set(err, CATEX_ERR_IO, "it is a directory, not an HDF5 file");
+  if (!S_ISREG(sb.st_mode)) return catex_error_set(err, CATEX_ERR_IO, "it is not a regular file");
+  int fd = open(path, O_RDWR);
+  if (fd < 0)
+    return catex_error_set(err, CATEX_ERR_IO, "cannot open it for writing: %s%s", strerror(errno),
+                           errno == EROFS ? " (a read-only file system)" : errno == EACCES ? " (permissions)" : "");
+  char sig[8] = {0};
+  /* the HDF5 signature (at offset 0 for every file catex writes) */
+  ssize_t got = pread(fd, sig, sizeof sig, 0);
+  close(fd);
+  if (got != 8 || memcmp(sig, "\x89HDF\r\n\x1a\n", 8) != 0)
+    return catex_error_set(err, CATEX_ERR_IO, "it is not an HDF5 file (%lld bytes, no HDF5 signature); left as it is",
+                           (long long)sb.st_size);
+  return CATEX_OK;
+}
+
 catex_status catex_output_open(MPI_Comm comm, const char *path, const catex_job *job, const char *cli_options,
                                catex_output **out, catex_error *err)
 {
   *out = NULL;
+  {
+    int rank, code = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0) code = (int)check_openable(path, err);
+    MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+    if (code) {
+      if (rank != 0) catex_error_set(err, (catex_status)code, "rank 0 cannot open it");
+      return catex_error_prefix(err, (catex_status)code, "%s", path);
+    }
+  }
   hid_t fapl = -1;
   catex_output *o = NULL;
   catex_status st = setup(comm, 0, job, &o, &fapl, err);
