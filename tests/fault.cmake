@@ -19,3 +19,5 @@ catex_script_test(test_fault_world COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/t
                   TIMEOUT 300 LABELS farm mpi)
 catex_script_test(test_fault_memory COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_memory.py
                   TIMEOUT 300 LABELS farm)
+catex_script_test(test_fault_requeue COMMAND /usr/bin/python3 ${CATEX_FAULT_DIR}/test_fault_requeue.py
+                  TIMEOUT 300 LABELS farm mpi)
