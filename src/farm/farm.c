@@ -220,7 +220,8 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
       code = (int)farm_lock_acquire(path, &lock_path, err);
     MPI_Bcast(&code, 1, MPI_INT, 0, f.comm);
     if (code) {
-      st = f.rank == 0 ? (catex_status)code : catex_error_set(err, (catex_status)code, "rank 0 could not lock '%s'", path);
+      st = f.rank == 0 ? (catex_status)code
+                       : catex_error_set(err, (catex_status)code, "rank 0 could not lock '%s'", path);
       goto done;
     }
   }

@@ -76,7 +76,8 @@ static int report(const char *cmd, catex_status st, const catex_error *err, cons
   FILE *log = opt->log ? opt->log : stdout;
   if (stats->interrupted) {
     fprintf(log, "catex %s: %s: interrupted by %s: %ld tasks flushed at the signal; %ld of %ld in the file\n",
-            cmd, stats->output, stats->interrupted > 0 ? catex_signal_name(stats->interrupted) : "a signal to another rank",
+            cmd, stats->output,
+            stats->interrupted > 0 ? catex_signal_name(stats->interrupted) : "a signal to another rank",
             stats->saved_on_interrupt, stats->on_disk, stats->ntasks);
     fflush(log);
     fprintf(stderr, "catex %s: interrupted by %s; continue with --resume (exit status %d)\n", cmd,
@@ -105,7 +106,8 @@ static void potential_options(char *buf, size_t n)
   size_t used = 0;
   int keep = 0;
   for (char *tok = strtok(all, " "); tok; tok = strtok(NULL, " ")) {
-    if (tok[0] == '-' && !(tok[1] >= '0' && tok[1] <= '9') && tok[1] != '.') keep = strncmp(tok, "-potential_", 11) == 0;
+    if (tok[0] == '-' && !(tok[1] >= '0' && tok[1] <= '9') && tok[1] != '.') /* a name, not a negative value */
+      keep = strncmp(tok, "-potential_", 11) == 0;
     if (!keep) continue;
     int k = snprintf(buf + used, n - used, "%s%s", used ? " " : "", tok);
     if (k < 0 || (size_t)k >= n - used) break;

@@ -63,7 +63,8 @@ static int poll(void *ctx, const catex_run_progress *p)
   if (f->pump) f->pump(f->pump_ctx);
   else if (f->rank == 0 && f->size > 1) farm_collect_notices(f);
   const double interval = f->opt->progress_seconds;
-  if (interval > 0 && f->current_task >= 0 && now - f->task_printed >= interval) {
+  /* tasks of a few seconds say nothing: the run's own progress line covers them */
+  if (interval > 0 && f->current_task >= 0 && now - f->task_printed >= interval && now - f->task_start >= 3) {
     f->task_printed = now;
     const double el = now - f->task_start;
     char e[32], eta[32], pct[32] = "";

@@ -76,7 +76,8 @@ static catex_status study_options(catex_task_runner *r, int k, PetscOptions *opt
   return CATEX_OK;
 }
 
-static catex_status run_kmc(const catex_run_hook *hook, const catex_study *s, const catex_task *t, const catex_lattice *lat, const double *V,
+static catex_status run_kmc(const catex_run_hook *hook, const catex_study *s, const catex_task *t,
+                            const catex_lattice *lat, const double *V,
                             const double *G, int area, catex_rng *rng, catex_task_result *res, catex_error *err)
 {
   catex_kmc_params p;
@@ -106,7 +107,8 @@ static catex_status run_kmc(const catex_run_hook *hook, const catex_study *s, co
   return st;
 }
 
-static catex_status run_equilibrium(const catex_run_hook *hook, const catex_study *s, const catex_task *t, const catex_lattice *lat,
+static catex_status run_equilibrium(const catex_run_hook *hook, const catex_study *s, const catex_task *t,
+                                    const catex_lattice *lat,
                                     const double *V, const double *G, int area, catex_rng *rng,
                                     catex_task_result *res, catex_error *err)
 {

@@ -228,10 +228,13 @@ catex_status catex_job_load(const char *path, catex_job **out, catex_error *err)
    * regular files are job files (checked before opening, which is what
    * blocks on a FIFO without a writer). */
   struct stat sb;
-  if (stat(path, &sb) != 0) return catex_error_set(err, CATEX_ERR_IO, "%s: cannot open job file: %s", path, strerror(errno));
+  if (stat(path, &sb) != 0)
+    return catex_error_set(err, CATEX_ERR_IO, "%s: cannot open job file: %s", path, strerror(errno));
   if (!S_ISREG(sb.st_mode))
     return catex_error_set(err, CATEX_ERR_IO, "%s: not a regular file (%s); give the job as a file", path,
-                           S_ISDIR(sb.st_mode) ? "a directory" : S_ISFIFO(sb.st_mode) ? "a FIFO" : "a device or socket");
+                           S_ISDIR(sb.st_mode)    ? "a directory"
+                           : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                                                  : "a device or socket");
   FILE *f = fopen(path, "rb");
   if (!f) return catex_error_set(err, CATEX_ERR_IO, "%s: cannot open job file: %s", path, strerror(errno));
   /* Grow the buffer as needed: job files are small, pipes have no size. */
