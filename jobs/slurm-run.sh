@@ -6,7 +6,10 @@
 # (skipping every task already flushed), so a requeue after a node failure,
 # a pre-emption or the time-limit signal loses at most the tasks since the
 # last checkpoint. If the script asks for `--signal=B:USR1@300`, the job
-# requeues itself five minutes before its time limit.
+# requeues itself five minutes before its time limit: the signal is passed on
+# to catex, which stops within its grace time (`--grace-seconds`, 10 s),
+# flushes every finished task and exits 4; only then is the job requeued.
+# (scancel and pre-emption send SIGTERM to catex directly: it flushes too.)
 #
 # Environment overrides:
 #   CATEX_DIR     catex checkout             (default: the submit directory)
@@ -39,7 +42,16 @@ requeue() {
     scontrol requeue "${SLURM_JOB_ID:-}" || echo "catex: scontrol requeue failed: resubmit to continue"
   fi
 }
-trap requeue USR1
+near_limit=0
+pid=
+# Pass the signal on to the launcher (srun and mpirun forward SIGUSR1 to
+# every rank); the requeue waits until catex has flushed and exited.
+on_usr1() {
+  near_limit=1
+  echo "catex: time limit near: asking catex to flush and stop"
+  [[ -n "$pid" ]] && kill -USR1 "$pid" 2> /dev/null || true
+}
+trap on_usr1 USR1
 # harmless for ordinary users; lets mpirun work in root containers
 source "$dir/tools/mpi-env.sh"
 
@@ -63,4 +75,8 @@ while :; do
   kill -0 "$pid" 2> /dev/null || break
 done
 echo "catex: job ${SLURM_JOB_ID:-(none)} end $(date -Is) exit $rc"
+# 4: catex flushed and stopped on the signal (a launcher may report 1 for it)
+if (( near_limit )); then
+  requeue
+fi
 exit "$rc"

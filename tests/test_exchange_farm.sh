@@ -44,6 +44,14 @@ done
 sleep 0.7
 kill -9 -- -"$pid" 2> /dev/null || true
 wait "$pid" 2> /dev/null || true
+# every rank of the killed run must be gone (not only mpirun) before the
+# resume: a rank still dying holds the output's lock and could land a write
+for _ in $(seq 1 200); do
+  pgrep -s "$pid" > /dev/null || break
+  pkill -9 -s "$pid" 2> /dev/null || true
+  sleep 0.05
+done
+pgrep -s "$pid" > /dev/null && { echo "FAIL: processes of the killed run are still alive"; fail=1; }
 [[ -e "$d/kill.h5.ladders/task0.ckpt" ]] || { echo "FAIL: no checkpoint was written before the kill"; fail=1; }
 mpirun -n 2 "$CATEX_EXE" run "$here/exchange/long.yaml" -o "$d/kill.h5" --resume --progress-seconds 0 \
   --checkpoint-minutes 0.003 > "$d/kill2.log" 2>&1 || { echo "FAIL: resume failed"; cat "$d/kill2.log"; fail=1; }

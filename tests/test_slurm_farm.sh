@@ -109,6 +109,9 @@ for i in $(seq 1 120); do
     scontrol update JobId="$jobid" StartTime=now
   fi
   state=$(scontrol show job "$jobid" 2> /dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+  # catex now flushes on the requeue's SIGTERM before it exits, so the job
+  # may still be completing at the first update: repeat it while it waits
+  [[ $requeued == 1 && $state == PENDING ]] && scontrol update JobId="$jobid" StartTime=now 2> /dev/null
   [[ $requeued == 1 && $state == COMPLETED ]] && break
   [[ $state == FAILED || $state == CANCELLED ]] && break
   sleep 0.5

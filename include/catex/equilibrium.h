@@ -31,6 +31,7 @@
 #include "catex/lattice.h"
 #include "catex/observables.h"
 #include "catex/rng.h"
+#include "catex/run_hook.h"
 
 typedef struct {
   catex_energy_params energy;
@@ -46,6 +47,7 @@ typedef struct {
   long refresh_accepted; /* recompute h, E (and u) exactly once this many accepted moves
                             have accumulated round-off (checked after each sweep); 0 = never
                             (tests). Default 100000: drift ~ sqrt(1e5) ulp, cost ~1% */
+  const catex_run_hook *hook; /* progress / early stop, polled after every sweep (NULL: none) */
 } catex_equilibrium_params;
 
 void catex_equilibrium_params_default(catex_equilibrium_params *p);

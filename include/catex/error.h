@@ -15,7 +15,8 @@ typedef enum {
   CATEX_ERR_PARSE,    /* malformed job file or command line */
   CATEX_ERR_MPI,      /* MPI failure */
   CATEX_ERR_STATE,    /* operation not valid in the object's current state */
-  CATEX_ERR_INTERNAL  /* a bug: an invariant of catex itself was violated */
+  CATEX_ERR_INTERNAL, /* a bug: an invariant of catex itself was violated */
+  CATEX_ERR_INTERRUPTED /* stopped early on request (a signal; see catex/run_hook.h) */
 } catex_status;
 
 typedef struct {

@@ -36,6 +36,10 @@ typedef struct {
   int prefetch;              /* tasks a worker holds at once (running + queued), >= 1; default 3 */
   FILE *log;                 /* rank 0's progress stream; NULL: stdout */
   const char *label;         /* prefix of progress lines, e.g. "catex run" */
+  double grace_seconds;      /* after a signal, a running task may go on this long (default 10) */
+  const char *job_path;      /* the job file (NULL: none): --force never replaces it */
+  const char *cli_options;   /* the command line's -potential_* options (NULL: none; --resume
+                                refuses a file written with others): catex_farm_cli_options() */
 } catex_farm_options;
 
 typedef struct {
@@ -52,6 +56,11 @@ typedef struct {
   long solves, cache_hits;   /* elastic solves and cache hits, summed over ranks */
   int ranks;
   char output[4096];         /* the output path used */
+  int interrupted;           /* the signal that ended the run early (0: none; -1 another rank's) */
+  long saved_on_interrupt;   /* tasks written by the flush after that signal */
+  long on_disk;              /* tasks marked done or failed in the file at the end */
+  double estimated_bytes;    /* the upper bound of the file size checked before creating it */
+  long checksum_failures;    /* resume: done tasks whose rows failed their checksum (rerun) */
 } catex_farm_stats;
 
 void catex_farm_options_default(catex_farm_options *opt);
@@ -62,6 +71,10 @@ void catex_farm_options_default(catex_farm_options *opt);
 catex_status catex_farm_load_job(MPI_Comm comm, const char *path, catex_job **job, catex_error *err);
 
 /* Runs every task of the job not yet done in the output file. Collective.
+ * SIGTERM, SIGINT, SIGHUP and SIGUSR1 are caught meanwhile (catex/signals.h):
+ * the run then stops handing out tasks, lets running ones go on for at most
+ * grace_seconds, flushes every finished task and returns CATEX_OK with
+ * stats->interrupted set (the file is resumable).
  * An existing output file is refused unless resume or force is set. Failed
  * tasks do not make this an error: see stats->failed. stats may be NULL and
  * is valid on rank 0 (counts on every rank). */

@@ -8,7 +8,15 @@
 #include "catex/farm.h"
 
 /* Exit codes of the farm commands. */
-enum { CATEX_EXIT_OK = 0, CATEX_EXIT_ERROR = 1, CATEX_EXIT_USAGE = 2, CATEX_EXIT_TASKS_FAILED = 3 };
+/* 4: a signal (SIGTERM, SIGINT, SIGHUP, SIGUSR1) ended the run early; every
+ * finished task was flushed and --resume continues. */
+enum {
+  CATEX_EXIT_OK = 0,
+  CATEX_EXIT_ERROR = 1,
+  CATEX_EXIT_USAGE = 2,
+  CATEX_EXIT_TASKS_FAILED = 3,
+  CATEX_EXIT_INTERRUPTED = 4
+};
 
 
 /* Runs the farm, prints a summary line (rank 0) and, if stats_path is set,

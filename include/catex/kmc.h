@@ -9,6 +9,7 @@
 #include "catex/lattice.h"
 #include "catex/observables.h"
 #include "catex/rng.h"
+#include "catex/run_hook.h"
 
 typedef enum {
   CATEX_KMC_STOP_TMAX = 0,      /* reached t_max */
@@ -52,6 +53,7 @@ typedef struct {
    * CATEX_KMC_DEFAULT_INTERIOR_LAYERS; must be >= 2 so that every such site
    * has a full ring) */
   int interior_layers;
+  const catex_run_hook *hook; /* progress / early stop, polled every 4096 events (NULL: none) */
 } catex_kmc_params;
 
 /* Layers >= 6: the central 331 sites of the side-16 hexagon (N = 721). */

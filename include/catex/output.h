@@ -39,13 +39,15 @@
 #include "catex/job.h"
 #include "catex/task.h"
 
-#define CATEX_OUTPUT_FORMAT_VERSION 1
+/* 2: /tasks/checksum */
+#define CATEX_OUTPUT_FORMAT_VERSION 2
 
 typedef struct catex_output catex_output;
 
-/* Bytes of the file's datasets, all allocated when the file is created
- * (attributes and lattices are small and not counted); the largest dataset's
- * path goes to largest (if non-NULL). */
+/* An upper bound of the file's size in bytes (its datasets are all
+ * allocated when the file is created; static content and HDF5 metadata are
+ * bounded generously); the largest dataset's path goes to largest (if
+ * non-NULL). */
 double catex_output_estimate_bytes(const catex_job *job, char *largest, size_t nlargest);
 
 /* Builds the whole file under "<path>.creating" and renames it to path
@@ -53,16 +55,27 @@ double catex_output_estimate_bytes(const catex_job *job, char *largest, size_t n
  * then opens it for writing. Refused, before anything is written, if the
  * file system lacks the space for the pre-allocated datasets. On error
  * nothing is left at path or at the temporary name. */
-catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_job *job, catex_output **out,
-                                 catex_error *err);
+catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_job *job, const char *cli_options,
+                                 catex_output **out, catex_error *err);
 
 /* Opens an existing file for --resume after checking that it belongs to this
- * job (same job text and task count, expected datasets and shapes). */
-catex_status catex_output_open(MPI_Comm comm, const char *path, const catex_job *job, catex_output **out,
-                               catex_error *err);
+ * job (same job text and task count, expected datasets and shapes) and
+ * was written with the same command-line solver options: cli_options (the
+ * -potential_* options of the command line, "" for none) is stored in /job
+ * attribute potential_options at creation. */
+catex_status catex_output_open(MPI_Comm comm, const char *path, const catex_job *job, const char *cli_options,
+                               catex_output **out, catex_error *err);
 
 /* Reads /tasks/status (ntasks entries, catex_task_status values) on every rank. */
 catex_status catex_output_read_status(catex_output *o, signed char *status, catex_error *err);
+
+/* Recomputes the checksum of every task that status marks done (from the
+ * rows in the file, each rank a share of the tasks) and compares it with
+ * /tasks/checksum; a task that does not match is set to pending in status
+ * (on every rank) so that it is run again. *nbad receives their number and
+ * bad (if non-NULL, room for nbad_max ids) the first of them. */
+catex_status catex_output_verify(catex_output *o, signed char *status, long *nbad, long *bad, long nbad_max,
+                                 catex_error *err);
 
 /* Not collective: hands a finished task's record to the buffer of this rank
  * (ownership passes to the output object, also on error). */

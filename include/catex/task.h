@@ -16,9 +16,17 @@
 #include "catex/exchange.h"
 #include "catex/job.h"
 #include "catex/kmc.h"
+#include "catex/run_hook.h"
 
 /* Values of /tasks/status. */
-typedef enum { CATEX_TASK_PENDING = 0, CATEX_TASK_DONE = 1, CATEX_TASK_FAILED = 2 } catex_task_status;
+/* CATEX_TASK_INTERRUPTED is never written: such a task was stopped early by
+ * the run hook (a signal) and stays pending in the file. */
+typedef enum {
+  CATEX_TASK_PENDING = 0,
+  CATEX_TASK_DONE = 1,
+  CATEX_TASK_FAILED = 2,
+  CATEX_TASK_INTERRUPTED = 3
+} catex_task_status;
 
 /* Width of /tasks/message (fixed-length strings keep every dataset of the
  * file allocated once at creation; see output.h). Longer messages are cut. */
@@ -78,6 +86,9 @@ catex_status catex_task_runner_set_checkpoints(catex_task_runner *runner, const 
 void catex_task_runner_flushed(catex_task_runner *runner);
 /* Path of task id's ladder checkpoint in dir (buf of size n). */
 void catex_task_checkpoint_path(const char *dir, long id, char *buf, size_t n);
+/* Engines of later tasks poll hook (progress, early stop; may be NULL; the
+ * hook must outlive the runner's use of it). */
+void catex_task_runner_set_hook(catex_task_runner *runner, const catex_run_hook *hook);
 
 /* Cache counters: elastic solves done and cache hits so far. */
 void catex_task_runner_cache_stats(const catex_task_runner *runner, long *solves, long *hits);

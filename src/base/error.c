@@ -58,6 +58,7 @@ const char *catex_status_name(catex_status code)
   case CATEX_ERR_MPI: return "MPI error";
   case CATEX_ERR_STATE: return "invalid state";
   case CATEX_ERR_INTERNAL: return "internal error";
+  case CATEX_ERR_INTERRUPTED: return "interrupted";
   }
   return "unknown error";
 }

@@ -78,7 +78,8 @@ int catex_cli_parse_double(const char *cmd, const char *opt, const char *value, 
   char *end;
   errno = 0;
   double v = strtod(value, &end);
-  if (errno || end == value || *end != '\0' || !isfinite(v)) {
+  /* decimal only, as in job files (strtod alone also takes 0x10 and inf) */
+  if (errno || end == value || *end != '\0' || !isfinite(v) || strpbrk(value, "xXpP")) {
     fprintf(stderr, "catex %s: %s: '%s' is not a finite number\n", cmd, opt, value);
     return -1;
   }
@@ -95,6 +96,11 @@ int catex_cli_check_output(const char *cmd, const char *path, int force)
   }
   if (stat(path, &st) == 0 && !force) {
     fprintf(stderr, "catex %s: output file '%s' exists; refusing to overwrite it (use --force)\n", cmd, path);
+    return -1;
+  }
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    fprintf(stderr, "catex %s: --force replaces only a regular file; '%s' is %s\n", cmd, path,
+            S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
     return -1;
   }
   return 0;

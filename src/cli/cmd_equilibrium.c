@@ -62,7 +62,8 @@ void catex_cmd_equilibrium_usage(FILE *out)
           "PETSc options (one dash, e.g. -potential_ksp_type cg) apply to the potential solve.\n"
           "example: catex equilibrium --side 16 --shell-layers 1 --kshell 10 --eps 1 --kT 0.2 \\\n"
           "           --equilibrate 1000 --measure 1000 -o eq.h5\n"
-          "exit status: 0 done; 3 some replicas failed; 1 error; 2 usage.\n");
+          "exit status: 0 done; 3 some replicas failed; 1 error; 2 usage; 4 interrupted by a\n"
+          "signal (finished replicas saved; --resume continues).\n");
 }
 
 int catex_cmd_equilibrium(int argc, char **argv)

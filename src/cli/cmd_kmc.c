@@ -66,7 +66,8 @@ void catex_cmd_kmc_usage(FILE *out)
           "\n"
           "PETSc options (one dash, e.g. -potential_ksp_type cg) apply to the potential solve.\n"
           "example: catex kmc --side 10 --eps 1 --dmu -20 --kT 0.2 --t-max 1e4 -o traj.h5\n"
-          "exit status: 0 done; 3 some trajectories failed; 1 error; 2 usage.\n");
+          "exit status: 0 done; 3 some trajectories failed; 1 error; 2 usage; 4 interrupted by\n"
+          "a signal (finished trajectories saved; --resume continues).\n");
 }
 
 int catex_cmd_kmc(int argc, char **argv)

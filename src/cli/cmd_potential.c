@@ -144,6 +144,14 @@ static int parse_args(int argc, char **argv, potential_args *a)
             CMD);
     return -1;
   }
+  /* the same limit and message as the job files (and `catex kmc`): a usage error */
+  const long nsites = catex_lattice_spec_num_sites(a->spec.kind, a->spec.side, a->spec.shell_layers);
+  if (nsites > CATEX_MAX_SITES) {
+    fprintf(stderr, "catex %s: --side: core side %d with %d shell layers gives %s%ld sites (limit %d)\n", CMD,
+            a->spec.side, a->spec.shell_layers, nsites == CATEX_MAX_SITES + 1 ? "more than " : "",
+            nsites == CATEX_MAX_SITES + 1 ? (long)CATEX_MAX_SITES : nsites, CATEX_MAX_SITES);
+    return -1;
+  }
   return catex_cli_check_output(CMD, a->output, a->force);
 }
 

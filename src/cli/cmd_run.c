@@ -34,19 +34,27 @@ void catex_cmd_run_usage(FILE *out)
           "      --stats FILE           write run statistics as JSON (\"-\": stdout)\n"
           "      --prefetch N           tasks each worker holds at once, running + queued\n"
           "                             (default 3): covers rank 0's own tasks\n"
+          "      --grace-seconds S      after a signal, running tasks may go on this long\n"
+          "                             before they are stopped and left for --resume\n"
+          "                             (default 10)\n"
           "  -h, --help                 this text\n"
+          "Numbers are decimal (as in job files: no 0x10, inf or nan); S, M and MB must lie\n"
+          "in 0 .. 1e9, 0 .. 1e7 and 0 .. 1e9.\n"
           "\n"
           "PETSc options (one dash, e.g. -potential_ksp_type cg) apply to the potential\n"
           "solves of studies without their own petsc_options.\n"
           "\n"
           "exit status: 0 all tasks done; 3 finished, but some tasks failed (status 2 and\n"
           "the message are in /tasks); 1 error (nothing lost: --resume continues); 2 usage\n"
-          "(bad options, or a job file that cannot be read or is invalid).\n");
+          "(bad options, or a job file that cannot be read or is invalid);\n"
+          "4 interrupted: SIGTERM, SIGINT, SIGHUP or SIGUSR1 (what SLURM sends before a time\n"
+          "limit or pre-emption) stops the run: no new task starts, a running task may go\n"
+          "on for --grace-seconds, every finished task is flushed; --resume continues.\n");
 }
 
 int catex_cmd_run(int argc, char **argv)
 {
-  enum { O_RESUME = 256, O_FORCE, O_PROGRESS, O_CHECKPOINT, O_CACHE, O_RANK0, O_STATS, O_PREFETCH };
+  enum { O_RESUME = 256, O_FORCE, O_PROGRESS, O_CHECKPOINT, O_CACHE, O_RANK0, O_STATS, O_PREFETCH, O_GRACE };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"resume", no_argument, NULL, O_RESUME},
@@ -57,6 +65,7 @@ int catex_cmd_run(int argc, char **argv)
       {"rank0", required_argument, NULL, O_RANK0},
       {"stats", required_argument, NULL, O_STATS},
       {"prefetch", required_argument, NULL, O_PREFETCH},
+      {"grace-seconds", required_argument, NULL, O_GRACE},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -76,18 +85,25 @@ int catex_cmd_run(int argc, char **argv)
     case 'o': opt.output = optarg; break;
     case O_RESUME: opt.resume = 1; break;
     case O_FORCE: opt.force = 1; break;
-    case O_PROGRESS: bad = catex_cli_parse_double("run", "--progress-seconds", optarg, &opt.progress_seconds); break;
+    case O_PROGRESS:
+      bad = catex_cli_parse_double("run", "--progress-seconds", optarg, &opt.progress_seconds);
+      if (!bad && !(opt.progress_seconds >= 0 && opt.progress_seconds <= 1e9)) {
+        fprintf(errs, "catex run: --progress-seconds: '%s' must be in 0 .. 1e9\n", optarg);
+        bad = 1;
+      }
+      break;
     case O_CHECKPOINT:
       bad = catex_cli_parse_double("run", "--checkpoint-minutes", optarg, &minutes);
-      if (!bad && minutes < 0) {
-        fprintf(errs, "catex run: --checkpoint-minutes: '%s' must not be negative\n", optarg);
+      if (!bad && !(minutes >= 0 && minutes <= 1e7)) {
+        fprintf(errs, "catex run: --checkpoint-minutes: '%s' must be in 0 .. 1e7\n", optarg);
         bad = 1;
       }
       break;
     case O_CACHE:
       bad = catex_cli_parse_double("run", "--cache-mb", optarg, &cache_mb);
-      if (!bad && cache_mb < 0) {
-        fprintf(errs, "catex run: --cache-mb: '%s' must not be negative\n", optarg);
+      /* bounded so that the conversion to bytes (size_t) is defined */
+      if (!bad && !(cache_mb >= 0 && cache_mb <= 1e9)) {
+        fprintf(errs, "catex run: --cache-mb: '%s' must be in 0 .. 1e9 (MB)\n", optarg);
         bad = 1;
       }
       break;
@@ -105,6 +121,13 @@ int catex_cmd_run(int argc, char **argv)
       bad = catex_cli_parse_int("run", "--prefetch", optarg, &opt.prefetch);
       if (!bad && (opt.prefetch < 1 || opt.prefetch > 8)) {
         fprintf(errs, "catex run: --prefetch: '%s' must be in 1 .. 8\n", optarg);
+        bad = 1;
+      }
+      break;
+    case O_GRACE:
+      bad = catex_cli_parse_double("run", "--grace-seconds", optarg, &opt.grace_seconds);
+      if (!bad && !(opt.grace_seconds >= 0 && opt.grace_seconds <= 86400)) {
+        fprintf(errs, "catex run: --grace-seconds: '%s' must be in 0 .. 86400\n", optarg);
         bad = 1;
       }
       break;
@@ -127,6 +150,7 @@ int catex_cmd_run(int argc, char **argv)
   if (minutes >= 0) opt.checkpoint_seconds = 60 * minutes;
   opt.cache_bytes = (size_t)(cache_mb * 1048576.0);
   opt.label = "catex run";
+  opt.job_path = argv[optind];
 
   catex_job *job = NULL;
   catex_error err;

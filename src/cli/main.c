@@ -64,6 +64,10 @@ int main(int argc, char **argv)
     fprintf(stderr, "catex: out of memory\n");
     return 1;
   }
+  /* Open MPI 4.1's shared-file-pointer component "lockedfile" aborts when
+   * HDF5 opens a file whose path is 236 characters or longer; catex never
+   * uses shared file pointers, so it is left out (unless the user chose). */
+  setenv("OMPI_MCA_sharedfp", "^lockedfile", 0);
   int petsc_argc = catex_cli_petsc_args(argc, argv, petsc_argv);
   char **petsc_argv_arg = petsc_argv; /* PetscInitialize may repoint it */
   if (PetscInitialize(&petsc_argc, &petsc_argv_arg, NULL, NULL) != 0) {

@@ -193,6 +193,7 @@ catex_status catex_equilibrium_init(catex_equilibrium *eq, catex_rng *rng, catex
   catex_equilibrium_refresh(eq);
   eq->attempts = eq->accepted = 0;
   eq->initialised = 1;
+  eq->sweeps_done = 0;
   return CATEX_OK;
 }
 
@@ -207,6 +208,13 @@ catex_status catex_equilibrium_sweeps(catex_equilibrium *eq, catex_rng *rng, lon
     catex_eq_sweep(eq);
     eq->since_refresh += eq->accepted - before;
     if (eq->p.refresh_accepted > 0 && eq->since_refresh >= eq->p.refresh_accepted) catex_equilibrium_refresh(eq);
+    /* progress and early stop (a signal): the poll reads no random number */
+    if (eq->p.hook) {
+      const double total = (double)(eq->p.equilibrate + eq->p.measure);
+      const double done = (double)++eq->sweeps_done;
+      if (catex_run_hook_poll(eq->p.hook, "sweeps", done, total, total > 0 ? done / total : -1))
+        return catex_error_set(err, CATEX_ERR_INTERRUPTED, "stopped after %.0f of %.0f sweeps", done, total);
+    }
   }
   return CATEX_OK;
 }

@@ -49,6 +49,7 @@ struct catex_equilibrium {
   long attempts, accepted;
   long since_refresh;  /* accepted moves since the last exact refresh */
   int initialised;
+  long sweeps_done; /* since catex_equilibrium_init (progress of the run hook) */
 };
 
 /* equilibrium_measure.c */

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catex/signals.h"
 #include "farm_internal.h"
 
 void catex_farm_options_default(catex_farm_options *opt)
@@ -19,6 +20,7 @@ void catex_farm_options_default(catex_farm_options *opt)
   opt->master_works = -1;
   opt->prefetch = 3;
   opt->label = "catex run";
+  opt->grace_seconds = 10;
 }
 
 void farm_ring_init(farm_sendring *ring)
@@ -58,9 +60,22 @@ void farm_idle(int *idle)
 catex_status farm_run_local(farm_ctx *f, long id, catex_task_status *status, double *seconds, catex_error *err)
 {
   catex_task_result *res = NULL;
+  f->current_task = id;
+  f->task_start = f->task_printed = MPI_Wtime();
   catex_status st = catex_task_runner_run(f->runner, id, f->rank, &res, err);
+  f->current_task = -1;
   if (st) return st;
   *status = res->status;
+  /* a failure is recorded in /tasks/message, and said at once where the
+   * run is watched (the first few per rank: one bad scan must not flood it) */
+  if (res->status == CATEX_TASK_FAILED && ++f->failures_printed <= 5)
+    fprintf(stderr, "%s: rank %d: task %ld failed: %s%s\n", f->opt->label, f->rank, id, res->message,
+            f->failures_printed == 5 ? " (further failures of this rank: see /tasks/message)" : "");
+  if (res->status == CATEX_TASK_INTERRUPTED) {
+    /* not recorded: it stays pending and --resume reruns it */
+    catex_task_result_destroy(res);
+    return CATEX_OK;
+  }
   *seconds += res->runtime;
   return catex_output_add(f->out, res, err);
 }
@@ -72,6 +87,7 @@ catex_status farm_flush(farm_ctx *f, catex_error *err)
   catex_status st = catex_output_flush(f->out, &n, err);
   f->on_disk += n;
   if (!st) catex_task_runner_flushed(f->runner);
+  f->final_flushed = n;
   f->flushes++;
   f->flush_seconds += MPI_Wtime() - t0;
   return st;
@@ -99,25 +115,67 @@ static void sort_by_cost(long *a, long n, long *tmp, const catex_job *job)
   memcpy(a, tmp, (size_t)n * sizeof *a);
 }
 
+/* Under SLURM without working PMI, srun starts N copies that each see a
+ * world of one rank and would all run the whole job into the same file.
+ * Ranks started by mpirun (ORTE's HNP address in the environment) are
+ * trusted: mpirun's own daemons are the SLURM tasks then. */
+static catex_status check_world(MPI_Comm comm, int size, catex_error *err)
+{
+  const char *n = getenv("SLURM_STEP_NUM_TASKS");
+  if (!n || !*n) n = getenv("SLURM_NTASKS");
+  if (!n || !*n) n = getenv("SLURM_NPROCS");
+  int bad = 0;
+  long tasks = n ? strtol(n, NULL, 10) : 0;
+  if (tasks > 0 && tasks != size && !getenv("OMPI_MCA_orte_hnp_uri") && !getenv("PRTE_MCA_ess_base_jobid"))
+    bad = 1;
+  int any = bad;
+  MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
+  if (!any) return CATEX_OK;
+  return catex_error_set(err, CATEX_ERR_MPI,
+                         "SLURM started %ld task(s) but MPI sees a world of %d rank(s): the MPI library did not get "
+                         "the job's layout from SLURM's PMI, so every task would run the whole job alone into the "
+                         "same output. Launch with a working PMI (e.g. `srun --mpi=pmix`; `srun --mpi=list` shows "
+                         "the choices) or with mpirun",
+                         tasks, size);
+}
+
 /* Fresh file or resume: decided on rank 0 (it alone looks at the file
  * system), the same for all. */
+/* What --force may replace: a regular file that is not the job file. */
+static const char *force_refusal(const char *path, const struct stat *lsb, const char *job_path)
+{
+  struct stat jb;
+  if (S_ISLNK(lsb->st_mode)) return "it is a symbolic link";
+  if (S_ISDIR(lsb->st_mode)) return "it is a directory";
+  if (!S_ISREG(lsb->st_mode)) return "it is not a regular file (a device, FIFO or socket)";
+  if (job_path && stat(job_path, &jb) == 0 && jb.st_dev == lsb->st_dev && jb.st_ino == lsb->st_ino)
+    return "it is the job file itself";
+  (void)path;
+  return NULL;
+}
+
 static catex_status open_output(MPI_Comm comm, int rank, const catex_job *job, const catex_farm_options *opt,
                                 const char *path, catex_output **out, catex_error *err)
 {
-  int mode = 0; /* 0 create, 1 resume, -1 refuse */
+  int mode = 0; /* 0 create, 1 resume, -1 refuse, -2 refuse --force */
+  const char *why = NULL;
   if (rank == 0) {
     struct stat sb;
-    int exists = stat(path, &sb) == 0;
+    int exists = lstat(path, &sb) == 0;
     mode = exists ? (opt->resume ? 1 : opt->force ? 0 : -1) : 0;
+    if (exists && mode == 0 && (why = force_refusal(path, &sb, opt->job_path))) mode = -2;
     if (!exists && opt->resume && opt->log)
       fprintf(opt->log, "%s: %s does not exist yet; starting the job from the beginning\n", opt->label, path);
   }
   MPI_Bcast(&mode, 1, MPI_INT, 0, comm);
+  if (mode == -2)
+    return catex_error_set(err, CATEX_ERR_IO, "--force replaces only an earlier output file, and '%s' is not one: %s",
+                           path, rank == 0 ? why : "see rank 0");
   if (mode < 0)
     return catex_error_set(err, CATEX_ERR_IO,
                            "output file '%s' exists; use --resume to continue it or --force to replace it", path);
-  if (mode == 1) return catex_output_open(comm, path, job, out, err);
-  return catex_output_create(comm, path, job, out, err);
+  if (mode == 1) return catex_output_open(comm, path, job, opt->cli_options, out, err);
+  return catex_output_create(comm, path, job, opt->cli_options, out, err);
 }
 
 catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_farm_options *opt_in,
@@ -137,17 +195,53 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
   MPI_Comm_rank(f.comm, &f.rank);
   MPI_Comm_size(f.comm, &f.size);
   const char *path = opt.output ? opt.output : catex_job_output(job);
+  /* from here on a signal is acted upon, not fatal (acted upon once the
+   * farm loop starts; file creation is never cut short) */
+  catex_signals_install();
   long ntasks = catex_job_num_tasks(job);
   f.checkpoint_seconds = opt.checkpoint_seconds >= 0 ? opt.checkpoint_seconds : 60 * catex_job_checkpoint_minutes(job);
   signed char *status = malloc((size_t)ntasks);
   long *tmp = NULL;
+  char *lock_path = NULL;
   catex_status st = CATEX_OK;
   if (!status) {
     st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
     goto done;
   }
+  if ((st = check_world(f.comm, f.size, err))) goto done;
+  {
+    /* one writer per output: rank 0 takes the lock, every rank learns the outcome */
+    struct stat sb;
+    const char *why = NULL;
+    int code = 0;
+    /* refused before a lock file is created beside, e.g., /dev/null */
+    if (f.rank == 0 && opt.force && lstat(path, &sb) == 0 && (why = force_refusal(path, &sb, opt.job_path)))
+      code = (int)catex_error_set(err, CATEX_ERR_IO,
+                                  "--force replaces only an earlier output file, and '%s' is not one: %s", path, why);
+    else if (f.rank == 0)
+      code = (int)farm_lock_acquire(path, &lock_path, err);
+    MPI_Bcast(&code, 1, MPI_INT, 0, f.comm);
+    if (code) {
+      st = f.rank == 0 ? (catex_status)code
+                       : catex_error_set(err, (catex_status)code, "rank 0 could not lock '%s'", path);
+      goto done;
+    }
+  }
   if ((st = open_output(f.comm, f.rank, job, &opt, path, &f.out, err))) goto done;
   if ((st = catex_output_read_status(f.out, status, err))) goto done;
+  long ndone_in_file = 0;
+  for (long t = 0; t < ntasks; t++) ndone_in_file += status[t] == CATEX_TASK_DONE;
+  if (ndone_in_file > 0) { /* the same on every rank: status was read by all */
+    long nbad = 0, bad[20];
+    if ((st = catex_output_verify(f.out, status, &nbad, bad, 20, err))) goto done;
+    if (nbad && f.rank == 0) {
+      fprintf(stderr, "%s: %s: %ld task(s) marked done have rows that do not match their checksum (corrupted or "
+                      "edited); running them again:", opt.label, path, nbad);
+      for (long i = 0; i < nbad && i < 20; i++) fprintf(stderr, " %ld", bad[i]);
+      fprintf(stderr, "%s\n", nbad > 20 ? " ..." : "");
+    }
+    if (stats) stats->checksum_failures = nbad;
+  }
   for (long t = 0; t < ntasks; t++) {
     if (status[t] == CATEX_TASK_DONE) f.done_before++;
     else f.npending++;
@@ -181,6 +275,7 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
         }
     }
   }
+  if (!st) farm_hook_init(&f);
   {
     int ok = st == CATEX_OK, all;
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, f.comm);
@@ -206,6 +301,10 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
     stats->dispatch_seconds = f.dispatch_seconds;
     stats->dispatched = f.dispatched;
     stats->ranks = f.size;
+    stats->interrupted = f.interrupted;
+    stats->saved_on_interrupt = f.interrupted ? f.final_flushed : 0;
+    stats->on_disk = f.on_disk;
+    stats->estimated_bytes = catex_output_estimate_bytes(job, NULL, 0);
     snprintf(stats->output, sizeof stats->output, "%s", path);
     double ts = 0;
     long sh[2] = {0, 0}, tot[2] = {0, 0};
@@ -220,11 +319,13 @@ done:;
   catex_error e2;
   catex_status cst = f.out ? catex_output_close(f.out, st ? &e2 : err) : CATEX_OK;
   if (!st) st = cst;
+  farm_lock_release(lock_path); /* after the file is closed */
   catex_task_runner_destroy(f.runner);
   free(f.order);
   free(tmp);
   free(status);
   MPI_Comm_free(&f.comm);
+  catex_signals_restore();
   if (stats) stats->total_seconds = MPI_Wtime() - t_start;
   return st;
 }
@@ -234,7 +335,10 @@ void catex_farm_stats_json(const catex_farm_stats *s, FILE *out)
   fprintf(out,
           "{\"ranks\": %d, \"ntasks\": %ld, \"skipped\": %ld, \"done\": %ld, \"failed\": %ld, \"flushes\": %ld, "
           "\"total_seconds\": %.6f, \"farm_seconds\": %.6f, \"task_seconds\": %.6f, \"flush_seconds\": %.6f, "
-          "\"dispatch_seconds\": %.6f, \"dispatched\": %ld, \"solves\": %ld, \"cache_hits\": %ld}\n",
+          "\"dispatch_seconds\": %.6f, \"dispatched\": %ld, \"solves\": %ld, \"cache_hits\": %ld, "
+          "\"interrupted\": %d, \"saved_on_interrupt\": %ld, \"estimated_bytes\": %.0f, "
+          "\"checksum_failures\": %ld}\n",
           s->ranks, s->ntasks, s->skipped, s->done, s->failed, s->flushes, s->total_seconds, s->farm_seconds,
-          s->task_seconds, s->flush_seconds, s->dispatch_seconds, s->dispatched, s->solves, s->cache_hits);
+          s->task_seconds, s->flush_seconds, s->dispatch_seconds, s->dispatched, s->solves, s->cache_hits,
+          s->interrupted, s->saved_on_interrupt, s->estimated_bytes, s->checksum_failures);
 }

@@ -1,11 +1,14 @@
 /* Command-line glue for the farm commands (include/catex/farm_cli.h). */
+#include <errno.h>
 #include <getopt.h>
+#include <petscsys.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catex/farm_cli.h"
+#include "catex/signals.h"
 
 /* "file:line: studies[0].t_max: problem" -> key "t_max", problem. */
 static int split_message(const char *msg, char *key, size_t nkey, const char **problem)
@@ -50,6 +53,19 @@ catex_status catex_farm_cli_parse(MPI_Comm comm, const char *cmd, const char *te
   return st;
 }
 
+static int write_stats(const char *cmd, const catex_farm_stats *stats, const char *stats_path)
+{
+  if (!stats_path) return 0;
+  FILE *f = strcmp(stats_path, "-") == 0 ? stdout : fopen(stats_path, "w");
+  if (!f) {
+    fprintf(stderr, "catex %s: --stats: cannot write '%s'\n", cmd, stats_path);
+    return -1;
+  }
+  catex_farm_stats_json(stats, f);
+  if (f != stdout) fclose(f);
+  return 0;
+}
+
 static int report(const char *cmd, catex_status st, const catex_error *err, const catex_farm_stats *stats,
                   const catex_farm_options *opt, const char *stats_path)
 {
@@ -58,6 +74,17 @@ static int report(const char *cmd, catex_status st, const catex_error *err, cons
     return CATEX_EXIT_ERROR;
   }
   FILE *log = opt->log ? opt->log : stdout;
+  if (stats->interrupted) {
+    fprintf(log, "catex %s: %s: interrupted by %s: %ld tasks flushed at the signal; %ld of %ld in the file\n",
+            cmd, stats->output,
+            stats->interrupted > 0 ? catex_signal_name(stats->interrupted) : "a signal to another rank",
+            stats->saved_on_interrupt, stats->on_disk, stats->ntasks);
+    fflush(log);
+    fprintf(stderr, "catex %s: interrupted by %s; continue with --resume (exit status %d)\n", cmd,
+            stats->interrupted > 0 ? catex_signal_name(stats->interrupted) : "a signal", CATEX_EXIT_INTERRUPTED);
+    write_stats(cmd, stats, stats_path);
+    return CATEX_EXIT_INTERRUPTED;
+  }
   fprintf(log, "catex %s: %s: %ld tasks: %ld done now, %ld done before, %ld failed; %.1f s on %d rank%s\n", cmd,
           stats->output, stats->ntasks, stats->done, stats->skipped, stats->failed, stats->total_seconds,
           stats->ranks, stats->ranks == 1 ? "" : "s");
@@ -65,19 +92,31 @@ static int report(const char *cmd, catex_status st, const catex_error *err, cons
   if (stats->failed)
     fprintf(stderr, "catex %s: %ld task(s) failed; see /tasks/status and /tasks/message in %s\n", cmd,
             stats->failed, stats->output);
-  if (stats_path) {
-    FILE *f = strcmp(stats_path, "-") == 0 ? stdout : fopen(stats_path, "w");
-    if (!f) {
-      fprintf(stderr, "catex %s: --stats: cannot write '%s'\n", cmd, stats_path);
-      return CATEX_EXIT_ERROR;
-    }
-    catex_farm_stats_json(stats, f);
-    if (f != stdout) fclose(f);
-  }
+  if (write_stats(cmd, stats, stats_path)) return CATEX_EXIT_ERROR;
   return stats->failed ? CATEX_EXIT_TASKS_FAILED : CATEX_EXIT_OK;
 }
 
-int catex_farm_cli_run(MPI_Comm comm, const char *cmd, const catex_job *job, const catex_farm_options *opt,
+/* The -potential_* options of PETSc's global database (the command line and
+ * PETSC_OPTIONS), "name value ..." in PETSc's order, into buf. */
+static void potential_options(char *buf, size_t n)
+{
+  buf[0] = '\0';
+  char *all = NULL;
+  if (PetscOptionsGetAll(NULL, &all) != 0 || !all) return;
+  size_t used = 0;
+  int keep = 0;
+  for (char *tok = strtok(all, " "); tok; tok = strtok(NULL, " ")) {
+    if (tok[0] == '-' && !(tok[1] >= '0' && tok[1] <= '9') && tok[1] != '.') /* a name, not a negative value */
+      keep = strncmp(tok, "-potential_", 11) == 0;
+    if (!keep) continue;
+    int k = snprintf(buf + used, n - used, "%s%s", used ? " " : "", tok);
+    if (k < 0 || (size_t)k >= n - used) break;
+    used += (size_t)k;
+  }
+  PetscFree(all);
+}
+
+int catex_farm_cli_run(MPI_Comm comm, const char *cmd, const catex_job *job, const catex_farm_options *opt_in,
                        const char *stats_path)
 {
   int rank;
@@ -85,6 +124,11 @@ int catex_farm_cli_run(MPI_Comm comm, const char *cmd, const catex_job *job, con
   catex_farm_stats stats;
   catex_error err;
   catex_error_clear(&err);
+  char cli[2048];
+  potential_options(cli, sizeof cli);
+  catex_farm_options o = *opt_in;
+  const catex_farm_options *opt = &o;
+  if (!o.cli_options) o.cli_options = cli;
   catex_status st = catex_farm_run(comm, job, opt, &stats, &err);
   /* Every rank exits with rank 0's verdict, whatever mpirun/srun report. */
   int code = rank == 0 ? report(cmd, st, &err, &stats, opt, stats_path) : 0;
@@ -155,7 +199,8 @@ static int parse_number(const char *cmd, const char *opt, const char *value, int
 {
   char *end;
   double v = strtod(value, &end);
-  if (end == value || *end || v != v || v - v != 0) {
+  /* decimal only, as in job files: strtod alone also takes 0x10 */
+  if (end == value || *end || v != v || v - v != 0 || strpbrk(value, "xXpP")) {
     fprintf(stderr, "catex %s: %s: '%s' is not a%s\n", cmd, opt, value, integer ? "n integer" : " finite number");
     return -1;
   }
@@ -218,8 +263,9 @@ int catex_farm_cli_options(const char *cmd, int argc, char **argv, const catex_f
     case O_RESUME: opt->resume = 1; break;
     case O_SEED: {
       char *end;
+      errno = 0;
       long s = strtol(optarg, &end, 10);
-      if (end == optarg || *end || s < 0 || s > 2147483647L) {
+      if (errno || end == optarg || *end || s < 0 || s > 2147483647L) {
         fprintf(stderr, "catex %s: --seed: '%s' is not an integer in [0, 2^31)\n", cmd, optarg);
         bad = 1;
       }
@@ -229,8 +275,9 @@ int catex_farm_cli_options(const char *cmd, int argc, char **argv, const catex_f
     case O_PROGRESS: {
       char *end;
       opt->progress_seconds = strtod(optarg, &end);
-      if (end == optarg || *end) {
-        fprintf(stderr, "catex %s: --progress-seconds: '%s' is not a number\n", cmd, optarg);
+      if (end == optarg || *end || strpbrk(optarg, "xXpP") || !(opt->progress_seconds >= 0) ||
+          opt->progress_seconds > 1e9) {
+        fprintf(stderr, "catex %s: --progress-seconds: '%s' is not a number in 0 .. 1e9\n", cmd, optarg);
         bad = 1;
       }
       break;

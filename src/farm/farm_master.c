@@ -36,8 +36,10 @@ static catex_status collect(farm_ctx *f, master *m, int *activity, catex_error *
     if (MPI_Recv(msg, 3, MPI_LONG_LONG, s.MPI_SOURCE, FARM_TAG_DONE, f->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
       return catex_error_set(err, CATEX_ERR_MPI, "MPI_Recv from rank %d failed", s.MPI_SOURCE);
     int w = s.MPI_SOURCE;
+    f->received[w]++;
     m->outstanding[w]--;
     m->bytes[w] = (size_t)msg[2];
+    if (msg[1] == CATEX_TASK_INTERRUPTED) continue; /* its notice is on the way */
     m->complete++;
     if (msg[1] == CATEX_TASK_DONE) f->done++;
     else f->failed++;
@@ -57,6 +59,23 @@ static catex_status flush_all(farm_ctx *f, master *m, int kind, catex_error *err
   return farm_flush(f, err);
 }
 
+/* After the final flush: every message the workers sent is received, so
+ * none is left in flight when the communicator goes (see farm_internal.h). */
+catex_status farm_drain(farm_ctx *f, catex_error *err)
+{
+  long mine = f->sent_to_master, *sent = f->rank == 0 ? calloc((size_t)f->size, sizeof *sent) : NULL;
+  int ok = f->rank != 0 || sent;
+  if (MPI_Gather(&mine, 1, MPI_LONG, sent, 1, MPI_LONG, 0, f->comm) != MPI_SUCCESS)
+    ok = 0;
+  for (int w = 1; w < f->size && ok && f->rank == 0; w++)
+    for (; f->received[w] < sent[w]; f->received[w]++) {
+      long long msg[3];
+      if (MPI_Recv(msg, 3, MPI_LONG_LONG, w, MPI_ANY_TAG, f->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS) ok = 0;
+    }
+  free(sent);
+  return ok ? CATEX_OK : catex_error_set(err, CATEX_ERR_MPI, "cannot collect the last farm messages");
+}
+
 catex_status farm_master(farm_ctx *f, catex_error *err)
 {
   const catex_farm_options *opt = f->opt;
@@ -67,9 +86,10 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
   m.rings = calloc((size_t)f->size, sizeof *m.rings);
   m.outstanding = calloc((size_t)f->size, sizeof *m.outstanding);
   m.bytes = calloc((size_t)f->size, sizeof *m.bytes);
+  f->received = calloc((size_t)f->size, sizeof *f->received);
   catex_progress *prog = NULL;
   catex_status st = CATEX_OK;
-  if (!m.rings || !m.outstanding || !m.bytes) {
+  if (!m.rings || !m.outstanding || !m.bytes || !f->received) {
     /* Unrecoverable without leaving the workers waiting: end the job (the
      * file stays resumable by construction). */
     fprintf(stderr, "%s: out of memory in the dispatcher\n", opt->label);
@@ -93,6 +113,8 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
   int idle = 0;
   while (!st) {
     int activity = 0;
+    farm_collect_notices(f);
+    if (farm_interrupt_pending(f)) break;
     if ((st = collect(f, &m, &activity, err))) break;
     catex_progress_update(prog, f->done_before + f->done, f->failed, f->on_disk, 0);
     if (m.complete == f->npending) break;
@@ -117,6 +139,7 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
         fprintf(stderr, "%s: %s\n", opt->label, err ? err->message : "task bookkeeping failed");
         MPI_Abort(f->comm, 1);
       }
+      if (ts == CATEX_TASK_INTERRUPTED) break;
       m.complete++;
       if (ts == CATEX_TASK_DONE) f->done++;
       else f->failed++;
@@ -126,7 +149,8 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
     if (activity) idle = 0;
     else farm_idle(&idle);
   }
-  if (!st) st = flush_all(f, &m, FARM_STOP, err);
+  if (!st) st = flush_all(f, &m, f->interrupted ? FARM_INTERRUPT : FARM_STOP, err);
+  if (!st) st = farm_drain(f, err);
   catex_progress_update(prog, f->done_before + f->done, f->failed, f->on_disk, 1);
   catex_progress_destroy(prog);
   if (!st)
@@ -134,5 +158,7 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
   free(m.rings);
   free(m.outstanding);
   free(m.bytes);
+  free(f->received);
+  f->received = NULL;
   return st;
 }

@@ -9,7 +9,7 @@ typedef struct {
   long *ids;
   long head, tail, cap; /* FIFO of tasks handed to this rank */
   int flushes;          /* FLUSH orders not yet carried out */
-  int stop;
+  int stop;             /* STOP or INTERRUPT received */
 } inbox;
 
 static int push(inbox *q, long id)
@@ -44,6 +44,13 @@ static catex_status drain(farm_ctx *f, MPI_Request *req, long long *buf, inbox *
       if (push(q, (long)buf[1])) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
     } else if (buf[0] == FARM_FLUSH) {
       q->flushes++;
+    } else if (buf[0] == FARM_INTERRUPT) {
+      if (!f->interrupted) {
+        f->interrupted = FARM_ORDERED;
+        f->interrupt_time = MPI_Wtime();
+      }
+      q->stop = 1;
+      break; /* nothing follows INTERRUPT either */
     } else {
       q->stop = 1;
       break; /* nothing follows STOP: do not repost */
@@ -52,6 +59,24 @@ static catex_status drain(farm_ctx *f, MPI_Request *req, long long *buf, inbox *
       return catex_error_set(err, CATEX_ERR_MPI, "MPI_Irecv failed");
   }
   return CATEX_OK;
+}
+
+typedef struct {
+  farm_ctx *f;
+  MPI_Request *req;
+  long long *buf;
+  inbox *q;
+  farm_sendring *ring;
+} pump_state;
+
+/* Called from the run hook while a task runs: control messages are taken in
+ * (an INTERRUPT order must reach a long task) and a signal is reported. */
+static void pump(void *ctx)
+{
+  pump_state *p = ctx;
+  int activity = 0;
+  if (drain(p->f, p->req, p->buf, p->q, &activity, NULL)) return;
+  if (farm_interrupt_pending(p->f)) farm_notice(p->f, p->ring, NULL);
 }
 
 catex_status farm_worker(farm_ctx *f, catex_error *err)
@@ -65,6 +90,9 @@ catex_status farm_worker(farm_ctx *f, catex_error *err)
   catex_status st = CATEX_OK;
   if (MPI_Irecv(buf, 3, MPI_LONG_LONG, 0, FARM_TAG_CTRL, f->comm, &req) != MPI_SUCCESS)
     st = catex_error_set(err, CATEX_ERR_MPI, "MPI_Irecv failed");
+  pump_state ps = {f, &req, buf, &q, &ring};
+  f->pump = pump;
+  f->pump_ctx = &ps;
   int idle = 0;
   while (!st) {
     int activity = 0;
@@ -75,7 +103,10 @@ catex_status farm_worker(farm_ctx *f, catex_error *err)
       continue;
     }
     if (q.stop) break;
-    if (q.head < q.tail) {
+    /* after a signal: no new task; wait for rank 0's INTERRUPT */
+    if (farm_interrupt_pending(f)) {
+      if ((st = farm_notice(f, &ring, err))) break;
+    } else if (q.head < q.tail) {
       long id = q.ids[q.head++];
       catex_task_status ts;
       if ((st = farm_run_local(f, id, &ts, &f->task_seconds, err)) ||
@@ -85,6 +116,7 @@ catex_status farm_worker(farm_ctx *f, catex_error *err)
         fprintf(stderr, "catex: rank %d: %s\n", f->rank, err ? err->message : "task bookkeeping failed");
         MPI_Abort(f->comm, 1);
       }
+      f->sent_to_master++;
       if (ts == CATEX_TASK_DONE) f->done++;
       else f->failed++;
       idle = 0;
@@ -93,8 +125,10 @@ catex_status farm_worker(farm_ctx *f, catex_error *err)
     if (activity) idle = 0;
     else farm_idle(&idle);
   }
+  f->pump = NULL;
   if (!st) {
     st = farm_flush(f, err); /* the final one, matching rank 0's after STOP */
+    if (!st) st = farm_drain(f, err);
     farm_ring_wait(&ring);
   } else if (!q.stop) {
     MPI_Cancel(&req);

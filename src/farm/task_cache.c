@@ -1,6 +1,7 @@
 /* A worker's LRU cache of lattices and pair potentials (task_cache.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "task_cache.h"
 
@@ -92,7 +93,10 @@ static catex_status solve(task_cache *c, entry *e, const task_cache_key *k, int 
   double *V = malloc(nv * sizeof *V), *G = need_G ? malloc(ng * sizeof *G) : NULL;
   catex_status st = CATEX_OK;
   if (!V || (need_G && !G)) {
-    st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory for the pair potential (N = %d)", n);
+    st = catex_error_set(err, CATEX_ERR_NOMEM,
+                         "out of memory for the pair potential (N = %d): needs %.3g GB, %.3g GB of RAM free", n,
+                         (double)(nv + (need_G ? ng : 0)) * sizeof *V / 1e9,
+                         (double)sysconf(_SC_AVPHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / 1e9);
     goto done;
   }
   if ((st = catex_elastic_create(e->lat, &opt, &el, err)) || (st = catex_elastic_potential(el, V, NULL, err))) goto done;

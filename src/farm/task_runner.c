@@ -25,7 +25,10 @@ struct catex_task_runner {
   int ckpt_resume;
   long *finished;        /* ladder tasks finished since the last flush */
   long nfinished, cap_finished;
+  const catex_run_hook *hook;
 };
+
+void catex_task_runner_set_hook(catex_task_runner *r, const catex_run_hook *hook) { r->hook = hook; }
 
 catex_status catex_task_runner_create(const catex_job *job, size_t cache_bytes, catex_task_runner **out,
                                       catex_error *err)
@@ -110,7 +113,8 @@ static catex_status study_options(catex_task_runner *r, int k, PetscOptions *opt
   return CATEX_OK;
 }
 
-static catex_status run_kmc(const catex_study *s, const catex_task *t, const catex_lattice *lat, const double *V,
+static catex_status run_kmc(const catex_run_hook *hook, const catex_study *s, const catex_task *t,
+                            const catex_lattice *lat, const double *V,
                             const double *G, int area, catex_rng *rng, catex_task_result *res, catex_error *err)
 {
   catex_kmc_params p;
@@ -130,6 +134,7 @@ static catex_status run_kmc(const catex_study *s, const catex_task *t, const cat
   p.snapshot_times = s->snapshot_times;
   p.area_deviation = area;
   p.interior_layers = s->interior_layers;
+  p.hook = hook;
   catex_kmc *kmc = NULL;
   catex_status st;
   if ((st = catex_kmc_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &kmc, err)) ||
@@ -140,7 +145,8 @@ static catex_status run_kmc(const catex_study *s, const catex_task *t, const cat
   return st;
 }
 
-static catex_status run_equilibrium(const catex_study *s, const catex_task *t, const catex_lattice *lat,
+static catex_status run_equilibrium(const catex_run_hook *hook, const catex_study *s, const catex_task *t,
+                                    const catex_lattice *lat,
                                     const double *V, const double *G, int area, catex_rng *rng,
                                     catex_task_result *res, catex_error *err)
 {
@@ -157,6 +163,7 @@ static catex_status run_equilibrium(const catex_study *s, const catex_task *t, c
   p.area_deviation = area;
   p.keep_series = s->series;
   p.snapshot_every = s->snapshot_every;
+  p.hook = hook;
   catex_equilibrium *eq = NULL;
   catex_status st;
   if ((st = catex_equilibrium_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &eq, err)) ||
@@ -224,17 +231,26 @@ static catex_status run_exchange(catex_task_runner *r, const catex_study *s, con
   if (!st && !resumed) st = catex_exchange_start(ex, catex_job_seed(r->job), streams, t->id, err);
   double last = MPI_Wtime();
   int done = 0;
+  const double total_sweeps = (double)(s->equilibrate + s->measure);
   while (!st && !done) {
     st = catex_exchange_advance(ex, 64, &done, err);
-    if (!st && !done && *path && MPI_Wtime() - last >= r->ckpt_seconds) {
+    const double sweeps = (double)catex_exchange_sweeps_done(ex);
+    /* A stop request (a signal past its grace time) keeps what the ladder has
+     * done: its state goes to the checkpoint, from which --resume continues
+     * bit for bit, as after any other checkpoint. */
+    const int stop =
+        !st && !done && catex_run_hook_poll(r->hook, "ladder sweeps", sweeps, total_sweeps, sweeps / total_sweeps);
+    if (!st && !done && *path && (stop || MPI_Wtime() - last >= r->ckpt_seconds)) {
       if (mkdir(r->ckpt_dir, 0755) != 0 && errno != EEXIST)
         st = catex_error_set(err, CATEX_ERR_IO, "cannot create checkpoint directory %s: %s", r->ckpt_dir, strerror(errno));
       if (!st) st = catex_exchange_checkpoint_write(ex, path, err);
       last = MPI_Wtime();
     }
+    if (!st && stop)
+      st = catex_error_set(err, CATEX_ERR_INTERRUPTED, "ladder task %ld stopped at sweep %.0f", t->id, sweeps);
   }
   if (!st) st = catex_exchange_finish(ex, &res->xr, err);
-  if (*path && (!st || resumed)) {
+  if (*path && (!st || (resumed && st != CATEX_ERR_INTERRUPTED))) {
     /* its checkpoint goes once the result is in the file (catex_task_runner_flushed) */
     if (r->nfinished == r->cap_finished) {
       long cap = r->cap_finished ? 2 * r->cap_finished : 16;
@@ -279,8 +295,8 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
   }
   catex_rng *rng = NULL;
   if ((st = catex_rng_create(catex_job_seed(r->job), t->id, &rng, err))) return st;
-  st = s->kind == CATEX_STUDY_KMC ? run_kmc(s, t, lat, V, G, area, rng, res, err)
-                                  : run_equilibrium(s, t, lat, V, G, area, rng, res, err);
+  st = s->kind == CATEX_STUDY_KMC ? run_kmc(r->hook, s, t, lat, V, G, area, rng, res, err)
+                                  : run_equilibrium(r->hook, s, t, lat, V, G, area, rng, res, err);
   catex_rng_destroy(rng);
   return st;
 }
@@ -298,7 +314,10 @@ catex_status catex_task_runner_run(catex_task_runner *r, long id, int rank, cate
   catex_error e;
   catex_error_clear(&e);
   catex_status st = run(r, t, res, &e);
-  if (st) {
+  if (st == CATEX_ERR_INTERRUPTED) {
+    res->status = CATEX_TASK_INTERRUPTED;
+    snprintf(res->message, sizeof res->message, "%.*s", (int)sizeof res->message - 1, e.message);
+  } else if (st) {
     res->status = CATEX_TASK_FAILED;
     /* Messages longer than /tasks/message are cut (the column has a fixed width). */
     if (snprintf(res->message, sizeof res->message, "%s: %s", catex_status_name(st), e.message) >=

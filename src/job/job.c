@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* A job file is a few hundred bytes; anything this large is a mistake (a
  * data file passed by accident) and would only waste rank 0's memory. */
@@ -119,12 +120,59 @@ static catex_status syntax_error(const yaml_parser_t *p, const char *file, catex
                          p->problem ? p->problem : "error");
 }
 
+/* libyaml takes time quadratic in the nesting depth of flow collections
+ * (200,000 levels of '[' stalled it for minutes), and a job needs only a
+ * few levels: the text is scanned for its depth first, flow brackets and
+ * runs of "- " block entries on one line, outside quotes and comments. */
+enum { JOB_MAX_DEPTH = 64 };
+
+static int too_deep(const char *text, int *line_out)
+{
+  int depth = 0, line = 1, dashes = 0, at_line_start = 1;
+  char quote = 0;
+  for (const char *p = text; *p; p++) {
+    const char ch = *p;
+    if (ch == '\n') {
+      line++;
+      dashes = 0;
+      at_line_start = 1;
+      continue; /* quoted scalars may span lines */
+    }
+    if (quote) {
+      if (quote == '"' && ch == '\\' && p[1]) p++;
+      else if (ch == quote) {
+        if (quote == '\'' && p[1] == '\'') p++; /* '' inside '...' */
+        else quote = 0;
+      }
+      continue;
+    }
+    if (ch == '#' && (p == text || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n')) {
+      while (p[1] && p[1] != '\n') p++;
+      continue;
+    }
+    if (ch == '"' || ch == '\'') quote = ch;
+    else if (ch == '[' || ch == '{') depth++;
+    else if ((ch == ']' || ch == '}') && depth > 0) depth--;
+    else if (ch == '-' && at_line_start && (p[1] == ' ' || p[1] == '\t')) dashes++;
+    else if (ch != ' ' && ch != '\t') at_line_start = 0;
+    if (depth + dashes > JOB_MAX_DEPTH) {
+      *line_out = line;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 catex_status catex_job_parse(const char *text, const char *filename, catex_job **out, catex_error *err)
 {
   if (!out) return catex_error_set(err, CATEX_ERR_ARG, "catex_job_parse: out is NULL");
   *out = NULL;
   if (!text) return catex_error_set(err, CATEX_ERR_ARG, "catex_job_parse: text is NULL");
   const char *file = filename ? filename : "<job>";
+  int deep_line = 0;
+  if (too_deep(text, &deep_line))
+    return catex_error_set(err, CATEX_ERR_PARSE, "%s:%d: YAML nesting deeper than %d levels (a job needs a few)", file,
+                           deep_line, JOB_MAX_DEPTH);
   catex_job *job = calloc(1, sizeof *job);
   if (!job || !(job->text = strdup(text))) {
     free(job);
@@ -176,6 +224,17 @@ catex_status catex_job_load(const char *path, catex_job **out, catex_error *err)
   if (!out) return catex_error_set(err, CATEX_ERR_ARG, "catex_job_load: out is NULL");
   *out = NULL;
   if (!path) return catex_error_set(err, CATEX_ERR_ARG, "catex_job_load: path is NULL");
+  /* A FIFO (or a device) would block here for ever, or never end: only
+   * regular files are job files (checked before opening, which is what
+   * blocks on a FIFO without a writer). */
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    return catex_error_set(err, CATEX_ERR_IO, "%s: cannot open job file: %s", path, strerror(errno));
+  if (!S_ISREG(sb.st_mode))
+    return catex_error_set(err, CATEX_ERR_IO, "%s: not a regular file (%s); give the job as a file", path,
+                           S_ISDIR(sb.st_mode)    ? "a directory"
+                           : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                                                  : "a device or socket");
   FILE *f = fopen(path, "rb");
   if (!f) return catex_error_set(err, CATEX_ERR_IO, "%s: cannot open job file: %s", path, strerror(errno));
   /* Grow the buffer as needed: job files are small, pipes have no size. */

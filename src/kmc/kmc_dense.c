@@ -143,13 +143,14 @@ static catex_status check_range(const catex_kmc *kmc, catex_error *err)
   }
   /* |log w| <= bound; a rate is a product of two w and a constant */
   const double bound = beta * (fabs(eps) * rowabs + fabs(J) * kmc->zmax_nn);
-  const double range = 2 * bound + beta * (4 * fabs(eps) * vmax + 0.5 * fabs(dmu) + 2 * fabs(J));
+  const double range = 2 * bound + beta * (4 * fabs(eps) * vmax + 0.5 * fabs(dmu) + 2 * fabs(J)) +
+                       kmc_prefactor_log_range(kmc);
   /* the total rate sums up to ~10 N channels, each at most exp(range) */
   const double limit = 700 - log(10.0 * kmc->n + 10);
   if (!isfinite(range) || range > limit)
     return catex_error_set(err, CATEX_ERR_ARG,
                            "rates exp(-beta dE/2) may leave the double range (|beta dE/2| up to %g; reduce "
-                           "|eps|/kT, |J|/kT or |dmu|/kT)",
+                           "|eps|/kT, |J|/kT or |dmu|/kT, or k_ex0, k_diff0 towards 1)",
                            range);
   return CATEX_OK;
 }

@@ -4,6 +4,8 @@
 #ifndef CATEX_KMC_INTERNAL_H
 #define CATEX_KMC_INTERNAL_H
 
+#include <math.h>
+
 #include "catex/kmc.h"
 
 /* One event as chosen by a scheme: exchange at a, or swap of a and b. */
@@ -71,6 +73,17 @@ long kmc_local_list(const catex_kmc *kmc, catex_kmc_event *ev, long cap);
 
 /* 64-byte aligned allocation of n doubles (rounded up), zeroed. */
 double *kmc_alloc_doubles(size_t n);
+
+/* Largest |log k0| of the rate prefactors in use (k_ex0, k_diff0 > 0): it
+ * adds to the exponent range of the rates that the schemes check, since a
+ * rate is k0 times a Boltzmann factor (k0 ~ 1e287 alone overflowed the sum). */
+static inline double kmc_prefactor_log_range(const catex_kmc *kmc)
+{
+  double r = 0;
+  if (kmc->p.k_ex0 > 0 && fabs(log(kmc->p.k_ex0)) > r) r = fabs(log(kmc->p.k_ex0));
+  if (kmc->p.k_diff0 > 0 && fabs(log(kmc->p.k_diff0)) > r) r = fabs(log(kmc->p.k_diff0));
+  return r;
+}
 
 #endif
 

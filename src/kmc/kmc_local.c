@@ -118,10 +118,13 @@ catex_status kmc_local_create(catex_kmc *kmc, catex_error *err)
   const int n = kmc->n, Z = kmc->zmax_nn;
   const double beta = kmc->beta, J = kmc->p.energy.J, dmu = kmc->p.energy.dmu;
   /* largest |exponent| of any rate; beyond ~700 a double over/underflows */
-  double range = fmax(beta * fabs(J) * Z + 0.5 * beta * fabs(dmu), 2 * beta * fabs(J) * (Z + 1));
-  if (range > 700)
+  double range = fmax(beta * fabs(J) * Z + 0.5 * beta * fabs(dmu), 2 * beta * fabs(J) * (Z + 1)) +
+                 kmc_prefactor_log_range(kmc);
+  /* the total rate sums up to ~10 N channels */
+  if (!isfinite(range) || range > 700 - log(10.0 * n + 10))
     return catex_error_set(err, CATEX_ERR_ARG,
-                           "rates exp(-beta dE/2) out of double range (|beta dE/2| up to %g; reduce |J|/kT, |dmu|/kT)",
+                           "rates exp(-beta dE/2) out of double range (|beta dE/2| up to %g; reduce |J|/kT, |dmu|/kT, "
+                           "or k_ex0, k_diff0 towards 1)",
                            range);
   kmc_local *l = calloc(1, sizeof *l);
   if (!l) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory (local scheme)");

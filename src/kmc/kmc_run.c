@@ -138,7 +138,7 @@ catex_status catex_kmc_run(catex_kmc *kmc, catex_rng *rng, catex_kmc_result *res
   int ns = 0, nq = 0;
   long since_refresh = 0;
   catex_status st = CATEX_OK;
-  catex_kmc_stop reason;
+  catex_kmc_stop reason = CATEX_KMC_STOP_TMAX; /* set on every path that uses it */
 
   if (composition(kmc) <= c_stop) {
     reason = CATEX_KMC_STOP_COMPOSITION;
@@ -189,6 +189,16 @@ catex_status catex_kmc_run(catex_kmc *kmc, catex_rng *rng, catex_kmc_result *res
     if (max_events > 0 && kmc->nevents >= max_events) {
       reason = CATEX_KMC_STOP_MAX_EVENTS;
       break;
+    }
+    /* progress and early stop (a signal): the poll reads no random number */
+    if ((kmc->nevents & 4095) == 0 && kmc->p.hook) {
+      double fraction = kmc->t / t_max;
+      if (max_events > 0 && (double)kmc->nevents / (double)max_events > fraction)
+        fraction = (double)kmc->nevents / (double)max_events;
+      if (catex_run_hook_poll(kmc->p.hook, "events", (double)kmc->nevents, (double)max_events, fraction)) {
+        st = catex_error_set(err, CATEX_ERR_INTERRUPTED, "stopped after %ld events (t = %g)", kmc->nevents, kmc->t);
+        break;
+      }
     }
     if (++since_refresh >= kmc->refresh_interval) {
       since_refresh = 0;

@@ -177,6 +177,7 @@ static void fill_row(const odset *d, const catex_task_result *r, void *row)
     for (size_t i = 0; i < n; i++)
       ((int32_t *)row)[i] = i < nr * (size_t)xr->npermutations ? xr->permutation[i] : -1;
     break;
+  case OF_CHECKSUM: break; /* filled by write_dset from o->pending_sum */
   }
 }
 
@@ -216,7 +217,13 @@ static catex_status write_dset(catex_output *o, const odset *d, catex_error *err
     const catex_task_result *r = o->pending[i];
     if (!(bookkeeping || (r->study == d->study && r->status == CATEX_TASK_DONE))) continue;
     rows[n] = r->id - d->first_task;
-    fill_row(d, r, buf + (size_t)n * d->rowlen * el);
+    char *row = buf + (size_t)n * d->rowlen * el;
+    if (d->field == OF_CHECKSUM) {
+      memcpy(row, &o->pending_sum[i], sizeof o->pending_sum[i]);
+    } else {
+      fill_row(d, r, row);
+      if (out_sum_covers(d)) o->pending_sum[i] = out_sum_row(o->pending_sum[i], row, d->rowlen * el);
+    }
     n++;
   }
 write:;
@@ -236,13 +243,28 @@ catex_status catex_output_flush(catex_output *o, long *flushed, catex_error *err
    * which is the order HDF5 maps a packed memory buffer onto a union of
    * hyperslabs. */
   if (o->npending > 1) qsort(o->pending, (size_t)o->npending, sizeof *o->pending, by_id);
-
-  /* Phase A: results, runtime, rank, message. */
-  for (int i = 0; i < o->ndsets; i++) {
-    if (o->dsets[i].field == OF_STATUS) continue;
-    catex_status s = write_dset(o, &o->dsets[i], err);
-    if (s && !st) st = s;
+  o->pending_sum = malloc((size_t)(o->npending ? o->npending : 1) * sizeof *o->pending_sum);
+  if (!o->pending_sum) st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory for checksums");
+  for (long i = 0; i < o->npending && !st; i++) o->pending_sum[i] = OUT_SUM_INIT;
+  /* agreed before the first collective write: a rank without its sums
+   * takes no part in them, so none may */
+  if ((st = out_agree(o, st, err))) {
+    free(o->pending_sum);
+    o->pending_sum = NULL;
+    return catex_error_prefix(err, st, "flush");
   }
+
+  /* Phase A: results, runtime, rank, message, then the checksums of the
+   * results (summed while they were packed). */
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < o->ndsets; i++) {
+      const ofield fld = o->dsets[i].field;
+      if (fld == OF_STATUS || (fld == OF_CHECKSUM) != (pass == 1)) continue;
+      catex_status s = write_dset(o, &o->dsets[i], err);
+      if (s && !st) st = s;
+    }
+  free(o->pending_sum);
+  o->pending_sum = NULL;
   /* H5Fflush is collective: call it even after a local failure */
   if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0 && !st) st = catex_error_set(err, CATEX_ERR_IO, "H5Fflush failed");
   if ((st = out_agree(o, st, err))) return catex_error_prefix(err, st, "flush (results)");

@@ -4,15 +4,16 @@
 #define CATEX_OUTPUT_INTERNAL_H
 
 #include <hdf5.h>
+#include <stdint.h>
 
 #include "catex/output.h"
 
 /* Element types of result datasets. */
-typedef enum { OT_F64, OT_I64, OT_I32, OT_I8, OT_STR } otype;
+typedef enum { OT_F64, OT_I64, OT_I32, OT_I8, OT_STR, OT_U64 } otype;
 
 /* What a result dataset holds; out_fill_row() knows how to pack each. */
 typedef enum {
-  OF_RUNTIME, OF_RANK, OF_MESSAGE, OF_STATUS,                  /* /tasks */
+  OF_RUNTIME, OF_RANK, OF_MESSAGE, OF_STATUS, OF_CHECKSUM,     /* /tasks */
   OF_K_TIME, OF_K_C, OF_K_F, OF_K_DA, OF_K_EVENTS, OF_K_TEND,  /* kmc */
   OF_K_STOP, OF_K_SNAPT, OF_K_SNAP,
   OF_E_FMEAN, OF_E_FERR, OF_E_FUMEAN, OF_E_FUERR, OF_E_FUVAR,  /* equilibrium */
@@ -49,6 +50,7 @@ struct catex_output {
   int ndsets;
   odset *dsets;                /* result datasets, in the same order on every rank */
   catex_task_result **pending; /* this rank's records not yet flushed */
+  uint64_t *pending_sum;       /* during a flush: the checksum of each pending record */
   long npending, cap_pending;
   size_t pending_bytes;
 };
@@ -65,9 +67,10 @@ size_t out_elsize(otype t);
 catex_status out_write_static(catex_output *o, catex_error *err);
 
 /* /provenance (output_provenance.c): attributes and the end_time dataset
- * at creation; out_write_end_time overwrites end_time (raw data only) at
- * every flush. Collective. */
-catex_status out_write_provenance(catex_output *o, catex_error *err);
+ * at creation (run_ranks: the MPI ranks of the run, which the serial build of
+ * the file on rank 0 cannot see in o); out_write_end_time overwrites
+ * end_time (raw data only) at every flush. Collective over o's ranks. */
+catex_status out_write_provenance(catex_output *o, int run_ranks, catex_error *err);
 catex_status out_write_end_time(catex_output *o, catex_error *err);
 
 /* Dimension scales of every dataset with an `axes` attribute
@@ -85,6 +88,13 @@ catex_status out_attr_read_long(hid_t obj, const char *name, long *value, catex_
  * from buf (n * rowlen elements, packed), collectively; n may be 0. */
 catex_status out_write_rows(catex_output *o, const odset *d, long n, const long *rows, const void *buf,
                             catex_error *err);
+
+/* Checksum of a task's result rows (output_checksum.c): every row of every
+ * dataset of its study, in the order of o->dsets, as stored in the file.
+ * Start with OUT_SUM_INIT, fold each row in with out_sum_row. */
+#define OUT_SUM_INIT 0xcbf29ce484222325ULL
+uint64_t out_sum_row(uint64_t h, const void *row, size_t bytes);
+int out_sum_covers(const odset *d); /* 1 if the rows of d enter the checksum */
 
 /* Collective agreement on a status: the worst over all ranks; if another
  * rank failed and this one did not, err says so. */

@@ -32,6 +32,8 @@ static const ofield_info task_fields[] = {
     {OF_RUNTIME, "runtime", OT_F64, SH_1, NAN, "s", "wall-clock time of the task"},
     {OF_RANK, "rank", OT_I32, SH_1, -1, "", "MPI rank that ran the task (-1: not run)"},
     {OF_MESSAGE, "message", OT_STR, SH_1, 0, "", "error message of a failed task"},
+    {OF_CHECKSUM, "checksum", OT_U64, SH_1, 0, "",
+     "checksum of the task's result rows in its study's datasets (verified by --resume)"},
 };
 
 static const ofield_info kmc_fields[] = {
@@ -118,7 +120,7 @@ static const char *const phase_names[CATEX_NUM_PHASES] = {"U1", "S1", "S2", "U2"
 size_t out_elsize(otype t)
 {
   switch (t) {
-  case OT_F64: case OT_I64: return 8;
+  case OT_F64: case OT_I64: case OT_U64: return 8;
   case OT_I32: return 4;
   case OT_I8: return 1;
   case OT_STR: return CATEX_TASK_MESSAGE_LEN;
@@ -131,6 +133,7 @@ hid_t out_h5type(const catex_output *o, otype t)
   switch (t) {
   case OT_F64: return H5T_NATIVE_DOUBLE;
   case OT_I64: return H5T_NATIVE_INT64;
+  case OT_U64: return H5T_NATIVE_UINT64;
   case OT_I32: return H5T_NATIVE_INT32;
   case OT_I8: return H5T_NATIVE_INT8;
   case OT_STR: return o->strtype;
@@ -143,6 +146,7 @@ static hid_t file_type(const catex_output *o, otype t)
   switch (t) {
   case OT_F64: return H5T_IEEE_F64LE;
   case OT_I64: return H5T_STD_I64LE;
+  case OT_U64: return H5T_STD_U64LE;
   case OT_I32: return H5T_STD_I32LE;
   case OT_I8: return H5T_STD_I8LE;
   case OT_STR: return o->strtype;
@@ -178,6 +182,7 @@ static const char *axes_name(oshape s)
 typedef union {
   double d;
   long long l;
+  unsigned long long u;
   int i;
   signed char c;
   char s[CATEX_TASK_MESSAGE_LEN];
@@ -260,6 +265,7 @@ static catex_status open_or_create(catex_output *o, hid_t loc, const ofield_info
     switch (fi->type) {
     case OT_F64: fill.d = fi->fill; break;
     case OT_I64: fill.l = (long long)fi->fill; break;
+    case OT_U64: fill.u = (unsigned long long)fi->fill; break;
     case OT_I32: fill.i = (int)fi->fill; break;
     case OT_I8: fill.c = (signed char)fi->fill; break;
     case OT_STR: break;
@@ -328,12 +334,56 @@ static const ofield_info *study_fields(const catex_study *s, size_t *n)
   }
 }
 
+/* An upper bound of the file's size (catex_output_create pre-allocates it,
+ * so that no write of the creation can meet a full disk): the result
+ * datasets exactly, plus bounds of the static content (output_static.c) and
+ * of HDF5's metadata. Static per-task columns: at most every parameter
+ * (float64) and replica, study (int32) and index (int64), once in /tasks and
+ * once in the study. Lattices: at most max_sites sites of positions
+ * (3 float64), layer (int32), shell and boundary (int8). Metadata: 8 KiB per
+ * object (header, attributes, B-tree and heap of a group; measured: ~1.5 KiB
+ * per dataset with its attributes), the job text twice (attribute and its
+ * heap copy) and 64 KiB for the superblock and root. Checked against real
+ * files by tests/test_fault_disk.py. */
+static double estimate_static_and_metadata(const catex_job *job)
+{
+  const double per_object = 8192, per_task = 2.0 * CATEX_NUM_PARAMS * 8 + 2 * 4 + 4 + 8;
+  double bytes = 65536 + 2.0 * (double)strlen(catex_job_text(job));
+  double objects = 3 + sizeof task_fields / sizeof task_fields[0] + CATEX_NUM_PARAMS + 3;
+  bytes += per_task * (double)catex_job_num_tasks(job);
+  for (int k = 0; k < catex_job_num_studies(job); k++) {
+    const catex_study *s = catex_job_study(job, k);
+    const double nlat = catex_study_num_lattices(s);
+    objects += 2 + sizeof eq_fields / sizeof eq_fields[0] + sizeof kmc_fields / sizeof kmc_fields[0] +
+               sizeof exchange_fields / sizeof exchange_fields[0] + CATEX_NUM_PARAMS + 1 + 5 * nlat;
+    bytes += nlat * (double)s->max_sites * (3 * 8 + 4 + 1 + 1);
+  }
+  /* /provenance: a group, its attributes and five string datasets; the
+   * coordinate datasets of the dimension scales: the axes of /tasks and of
+   * each study group (fewer than 16 distinct names each) */
+  objects += 6 + 16.0 * (1 + catex_job_num_studies(job));
+  return bytes + per_object * objects;
+}
+
+/* Dimension scales (output_dims.c) of one dataset: the values of a
+ * coordinate dataset per axis (8 bytes each; datasets of a group share
+ * their axes, so counting them per dataset is an upper bound) and the
+ * references that attach it. The coordinate datasets themselves are
+ * objects, counted per group in estimate_static_and_metadata. */
+static double estimate_dimension_scales(const odset *d)
+{
+  const double per_attachment = 256;
+  double bytes = 0;
+  for (int a = 0; a < d->rank; a++) bytes += 8.0 * (double)d->dims[a] + per_attachment;
+  return bytes;
+}
+
 double catex_output_estimate_bytes(const catex_job *job, char *largest, size_t nlargest)
 {
-  double total = 0, most = -1;
+  double total = estimate_static_and_metadata(job), most = -1;
   for (size_t i = 0; i < sizeof task_fields / sizeof task_fields[0]; i++) {
     odset d = field_shape(&task_fields[i], -1, catex_job_num_tasks(job), 0, NULL);
-    total += (double)d.nrows * (double)d.rowlen * (double)out_elsize(d.type);
+    total += (double)d.nrows * (double)d.rowlen * (double)out_elsize(d.type) + estimate_dimension_scales(&d);
   }
   for (int k = 0; k < catex_job_num_studies(job); k++) {
     const catex_study *s = catex_job_study(job, k);
@@ -343,7 +393,7 @@ double catex_output_estimate_bytes(const catex_job *job, char *largest, size_t n
       if (!field_wanted(s, tab[i].field)) continue;
       odset d = field_shape(&tab[i], k, s->ntasks, s->first_task, s);
       double bytes = (double)d.nrows * (double)d.rowlen * (double)out_elsize(d.type);
-      total += bytes;
+      total += bytes + estimate_dimension_scales(&d);
       if (bytes > most && largest) {
         most = bytes;
         snprintf(largest, nlargest, "/studies/%s/%s", s->name, tab[i].name);

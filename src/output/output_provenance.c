@@ -95,7 +95,7 @@ static void mpi_version(char *buf, size_t n)
   snprintf(buf, n, "%s", len > 0 ? v : "unknown");
 }
 
-catex_status out_write_provenance(catex_output *o, catex_error *err)
+catex_status out_write_provenance(catex_output *o, int run_ranks, catex_error *err)
 {
   /* rank 0's host, job id and start time (write_value broadcasts them) */
   char host[RUN_LEN] = "unknown", slurm[RUN_LEN] = "none", start[RUN_LEN] = "", ranks[RUN_LEN];
@@ -104,7 +104,7 @@ catex_status out_write_provenance(catex_output *o, catex_error *err)
   const char *j = getenv("SLURM_JOB_ID");
   if (j && *j) snprintf(slurm, sizeof slurm, "%s", j);
   utc_now(start, sizeof start);
-  snprintf(ranks, sizeof ranks, "%d", o->size);
+  snprintf(ranks, sizeof ranks, "%d", run_ranks);
   char petsc[64], hdf5[64], mpi[256];
   snprintf(petsc, sizeof petsc, "%d.%d.%d", PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
   unsigned maj = 0, min = 0, rel = 0;
