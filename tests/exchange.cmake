@@ -6,3 +6,5 @@ catex_test(test_exchange_swap SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_exchange_sw
 catex_test(test_exchange_exact SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_exchange_exact.c LABELS stat TIMEOUT 300)
 catex_script_test(test_exchange_farm COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_exchange_farm.sh TIMEOUT 300
                   LABELS farm mpi)
+catex_script_test(test_exchange_gangs COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_exchange_gangs.sh TIMEOUT 600
+                  LABELS farm mpi)

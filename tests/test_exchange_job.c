@@ -27,6 +27,10 @@ static const bad_case cases[] = {
        "    sweeps: {equilibrate: 10, measure: 1000}\n"},
     {12, "studies[0].exchange_every", "out of range", X("[1, 2]") "    exchange_every: 0\n"},
     {12, "studies[0].hist_bins", "out of range", X("[1, 2]") "    hist_bins: 0\n"},
+    {12, "studies[0].ranks_per_ladder", "out of range", X("[1, 2]") "    ranks_per_ladder: 0\n"},
+    {9, "studies[0].ranks_per_ladder", "not a key of equilibrium studies",
+     H "  - kind: equilibrium\n    lattice: hexagon\n    side: 6\n    kT: 0.2\n"
+       "    sweeps: {equilibrate: 10, measure: 10}\n    ranks_per_ladder: 2\n"},
     {12, "studies[0].sample_stride", "exceeds the 1000 measured sweeps", X("[1, 2]") "    sample_stride: 2000\n"},
     {12, "studies[0].series", "not available in exchange studies", X("[1, 2]") "    series: true\n"},
     {12, "studies[0].area_deviation", "not available in exchange studies", X("[1, 2]") "    area_deviation: true\n"},
@@ -74,7 +78,8 @@ static void good(catex_check *t)
         catex_job_num_tasks(job));
   CHECK(t, s->nvalues[CATEX_PARAM_KSHELL] == 5 && !s->scanned[CATEX_PARAM_KSHELL], "ladder of %d rungs, scanned %d",
         s->nvalues[CATEX_PARAM_KSHELL], s->scanned[CATEX_PARAM_KSHELL]);
-  CHECK(t, s->exchange_every == 3 && s->hist_bins == 50 && s->sample_stride == 100 && s->permutation_stride == 100,
+  CHECK(t, s->exchange_every == 3 && s->hist_bins == 50 && s->sample_stride == 100 && s->permutation_stride == 100 &&
+               s->ranks_per_ladder == 1,
         "exchange keys / defaults");
   /* streams: ordinary tasks 0..6 use their ids; ladder rungs follow, disjoint */
   char used[64] = {0};

@@ -33,7 +33,8 @@ TOP_KEYS = {"name", "seed", "output", "checkpoint_minutes", "studies"}
 STUDY_KEYS = {"name", "kind", "lattice", "side", "shell_layers", "kshell", "nnn_mismatch", "kT", "eps", "J",
               "dmu", "composition", "sweeps", "stride", "series", "area_deviation", "replicas", "trajectories",
               "t_max", "t_min", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options",
-              "interior_layers", "snapshot_every", "exchange_every", "hist_bins", "sample_stride", "permutation_stride"}
+              "interior_layers", "snapshot_every", "exchange_every", "hist_bins", "sample_stride", "permutation_stride",
+              "ranks_per_ladder"}
 KMC_ONLY = {"trajectories", "t_max", "t_min", "samples", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0",
             "interior_layers"}
 EQ_ONLY = {"composition", "sweeps", "stride", "series", "replicas", "snapshot_every"}

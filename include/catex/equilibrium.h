@@ -139,6 +139,13 @@ void catex_equilibrium_reset_counts(catex_equilibrium *eq);
 size_t catex_equilibrium_state_bytes(const catex_equilibrium *eq);
 void catex_equilibrium_state_save(const catex_equilibrium *eq, void *buf);
 catex_status catex_equilibrium_state_load(catex_equilibrium *eq, const void *buf, size_t n, catex_error *err);
+/* The per-configuration part of that state (what swap_configurations
+ * trades), for a trade between engines on different ranks: _save writes the
+ * state image (catex_equilibrium_state_bytes), _load installs the
+ * configuration of such an image but keeps this engine's attempt and
+ * acceptance counters. Exactly what a local swap_configurations would have
+ * put there, so a ladder spread over ranks stays bitwise that of one rank. */
+catex_status catex_equilibrium_configuration_load(catex_equilibrium *eq, const void *buf, size_t n, catex_error *err);
 
 /* --- Blocking analysis ---------------------------------------------------- */
 

@@ -37,6 +37,7 @@
 #ifndef CATEX_EXCHANGE_H
 #define CATEX_EXCHANGE_H
 
+#include <mpi.h>
 #include <stddef.h>
 
 #include "catex/equilibrium.h"
@@ -92,6 +93,22 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nrungs, const d
                                    catex_error *err);
 void catex_exchange_destroy(catex_exchange *ex);
 
+/* Spreads the ladder over the ranks of comm (a "gang"; every member creates
+ * the same ladder and calls this, after create and before start or
+ * checkpoint_read): member m of g owns rungs m nr / g .. (m+1) nr / g - 1
+ * (g <= nr) and runs their sweeps; per swap round the members all-gather
+ * one number per rung and trade configurations across rank boundaries
+ * point-to-point (exchange_gang.c). From then on start, advance,
+ * checkpoint_write, checkpoint_read and finish are collective over comm and
+ * the result is bitwise that of the same ladder on one rank, whatever g;
+ * checkpoints are written by member 0 (path is ignored on the others), and
+ * finish fills res on member 0 only (zeroed elsewhere). A communicator of
+ * one rank changes nothing. comm is duplicated; the diagnostics below are
+ * for single-rank ladders. */
+catex_status catex_exchange_set_gang(catex_exchange *ex, MPI_Comm comm, catex_error *err);
+/* 1 on member 0 of the gang (or without a gang). */
+int catex_exchange_gang_leader(const catex_exchange *ex);
+
 /* Creates the streams (rung k: stream rung_streams[k] of seed; swaps:
  * swap_stream) and the initial configurations. */
 catex_status catex_exchange_start(catex_exchange *ex, long seed, const long *rung_streams, long swap_stream,
@@ -114,7 +131,7 @@ catex_status catex_exchange_run(catex_exchange *ex, long seed, const long *rung_
  * _read restores a ladder created with the same arguments (checked by a
  * fingerprint) and started with the same seed and streams (checked too)
  * so that it continues bit for bit. */
-catex_status catex_exchange_checkpoint_write(const catex_exchange *ex, const char *path, catex_error *err);
+catex_status catex_exchange_checkpoint_write(catex_exchange *ex, const char *path, catex_error *err);
 catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path, long seed, const long *rung_streams,
                                             long swap_stream, catex_error *err);
 

@@ -14,7 +14,11 @@
  * spread of run times among tasks of equal cost estimate (KMC trajectories):
  * with one, the worker of a 2-rank run idled ~15% of the time.
  * Idle waits poll with a short sleep instead of spinning in MPI_Recv, so a
- * waiting rank does not steal the core of a working one. */
+ * waiting rank does not steal the core of a working one.
+ *
+ * Before all that, exchange ladders whose study has ranks_per_ladder > 1
+ * run in a collective phase of their own, each spread over a gang of ranks
+ * (src/farm/farm_ladders.c), followed by one flush. */
 #ifndef CATEX_FARM_H
 #define CATEX_FARM_H
 

@@ -70,6 +70,8 @@ typedef struct {
                                   nsnapshots = measure / snapshot_every) */
   /* exchange (the ladder is values[CATEX_PARAM_KSHELL], nvalues of them, ascending) */
   long exchange_every;         /* sweeps between swap rounds (default 1) */
+  int ranks_per_ladder;        /* ranks sharing one ladder (default 1: a farm task on one rank;
+                                  > 1: the farm's ladder phase, src/farm/farm_ladders.c) */
   int hist_bins;               /* f_U histogram bins over [0, 1] (default 50) */
   long sample_stride;          /* measured sweeps between stored samples (0: none; default 100) */
   long permutation_stride;     /* measured sweeps between stored permutations (0: none; default 100) */

@@ -10,6 +10,7 @@
 #ifndef CATEX_TASK_H
 #define CATEX_TASK_H
 
+#include <mpi.h>
 #include <stddef.h>
 
 #include "catex/equilibrium.h"
@@ -73,6 +74,12 @@ void catex_task_runner_destroy(catex_task_runner *runner);
  * with status CATEX_TASK_FAILED. */
 catex_status catex_task_runner_run(catex_task_runner *runner, long id, int rank, catex_task_result **out,
                                    catex_error *err);
+
+/* The same for a ladder task (kind exchange) spread over the ranks of gang
+ * (every member calls it; catex_exchange_set_gang): collective over gang;
+ * the record of member 0 holds the result, the others' only the status. */
+catex_status catex_task_runner_run_gang(catex_task_runner *runner, long id, int rank, MPI_Comm gang,
+                                        catex_task_result **out, catex_error *err);
 
 /* Mid-task checkpoints of exchange ladders (catex/exchange.h): every
  * `seconds` of a ladder's run its whole state goes to dir/task<id>.ckpt

@@ -17,6 +17,7 @@ static const catex_farm_cli_param exchange_params[] = {
     {"hist-bins", "hist_bins", 'i', 0, NULL, 0},
     {"sample-stride", "sample_stride", 'i', 0, NULL, 0},
     {"permutation-stride", "permutation_stride", 'i', 0, NULL, 0},
+    {"ranks-per-ladder", "ranks_per_ladder", 'i', 0, NULL, 0},
     {"equilibrate", "equilibrate", 'i', 1, NULL, 0},
     {"measure", "measure", 'i', 1, NULL, 0},
 };
@@ -58,6 +59,9 @@ void catex_cmd_exchange_usage(FILE *out)
           "      --permutation-stride n      measured sweeps between stored permutations\n"
           "                                  (0: none; default 100)\n"
           "      --replicas n                independent ladders (default 1)\n"
+          "      --ranks-per-ladder g        spread each ladder over g ranks (fewer if there are\n"
+          "                                  fewer ranks or rungs), a block of rungs per rank;\n"
+          "                                  the data do not change (default 1: one rank each)\n"
           "      --seed s                    SPRNG seed in [0, 2^31) (default 1)\n"
           "output:\n"
           "  -o, --output FILE               HDF5 file                                 [required]\n"

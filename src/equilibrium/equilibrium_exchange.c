@@ -105,3 +105,13 @@ catex_status catex_equilibrium_state_load(catex_equilibrium *eq, const void *buf
   eq->initialised = 1;
   return CATEX_OK;
 }
+
+catex_status catex_equilibrium_configuration_load(catex_equilibrium *eq, const void *buf, size_t n, catex_error *err)
+{
+  if (eq->u) return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: area deviations cannot follow a swap of potentials");
+  const long attempts = eq->attempts, accepted = eq->accepted;
+  catex_status st = catex_equilibrium_state_load(eq, buf, n, err);
+  eq->attempts = attempts;
+  eq->accepted = accepted;
+  return st;
+}

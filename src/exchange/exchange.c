@@ -58,6 +58,8 @@ void catex_exchange_destroy(catex_exchange *ex)
   free(ex->scratch);
   free(ex->Zct);
   free(ex->rung_streams);
+  free(ex->first);
+  if (ex->gang != MPI_COMM_NULL) MPI_Comm_free(&ex->gang);
   free(ex);
 }
 
@@ -101,6 +103,10 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
   catex_exchange *ex = calloc(1, sizeof *ex);
   if (!ex) return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory");
   ex->lat = lat;
+  ex->gang = MPI_COMM_NULL;
+  ex->gang_size = 1;
+  ex->lo = 0;
+  ex->hi = nr;
   ex->p = *p;
   ex->p.eq.keep_series = 0;
   ex->nr = nr;
@@ -159,7 +165,7 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
 void exchange_recompute_projections(catex_exchange *ex)
 {
   const int r = ex->f.r, n = ex->n;
-  for (int k = 0; k < ex->nr; k++) {
+  for (int k = ex->lo; k < ex->hi; k++) {
     const int cfg = ex->perm[k];
     const signed char *s = catex_equilibrium_sigma(ex->rung[k]);
     double *z = ex->z + (size_t)cfg * r;
@@ -241,7 +247,7 @@ __attribute__((target_clones("avx2", "default"))) static void correction_pass(co
  * the fields and energy of the rung it came from; add (V_new - V_old) s =
  * Z diag(c_new - c_old) z at the core sites, both corrections in one pass
  * over Zct (the pass is memory-bound: reading Z once halves its cost). */
-static void move_potentials(catex_exchange *ex, int k, int l)
+void exchange_move_potentials(catex_exchange *ex, int k, int l)
 {
   const int r = ex->f.r, nc = ex->ncore;
   const double *ck = ex->f.c + (size_t)k * r, *cl = ex->f.c + (size_t)l * r;
@@ -255,8 +261,8 @@ static void move_potentials(catex_exchange *ex, int k, int l)
     ql += wl[j] * zl[j];
   }
   correction_pass(ex->Zct, r, nc, wk, wl, dhk, dhl);
-  catex_equilibrium_adjust(ex->rung[k], dhk, 0.5 * ex->eps * qk);
-  catex_equilibrium_adjust(ex->rung[l], dhl, 0.5 * ex->eps * ql);
+  if (exchange_owns(ex, k)) catex_equilibrium_adjust(ex->rung[k], dhk, 0.5 * ex->eps * qk);
+  if (exchange_owns(ex, l)) catex_equilibrium_adjust(ex->rung[l], dhl, 0.5 * ex->eps * ql);
 }
 
 static int attempt(catex_exchange *ex, int k, double u, catex_error *err, catex_status *st)
@@ -267,26 +273,31 @@ static int attempt(catex_exchange *ex, int k, double u, catex_error *err, catex_
   const int a = ex->perm[k], b = ex->perm[l];
   /* E_k(s_l) + E_l(s_k) - E_k(s_k) - E_l(s_l) = [E_l - E_k](s_k) - [E_l - E_k](s_l) */
   const double delta = 0.5 * ex->eps * (exchange_quadratic_difference(ex, a, k, l) - exchange_quadratic_difference(ex, b, k, l));
-  const double x = ex->beta * ex->p.swap_sign * delta;
-  if (!(x <= 0 || u < exp(-x))) return 0;
+  if (!exchange_accept(ex, delta, u)) return 0;
   if ((*st = catex_equilibrium_swap_configurations(ex->rung[k], ex->rung[l], err))) return 0;
   ex->perm[k] = b;
   ex->perm[l] = a;
-  move_potentials(ex, k, l);
+  exchange_move_potentials(ex, k, l);
   return 1;
+}
+
+int exchange_accept(const catex_exchange *ex, double delta, double u)
+{
+  const double x = ex->beta * ex->p.swap_sign * delta;
+  return x <= 0 || u < exp(-x);
 }
 
 int catex_exchange_try_swap(catex_exchange *ex, int k, double u, catex_error *err)
 {
   catex_status st = CATEX_OK;
-  if (!ex->started || k < 0 || k + 1 >= ex->nr) return 0;
+  if (!ex->started || k < 0 || k + 1 >= ex->nr || ex->gang_size > 1) return 0;
   int acc = attempt(ex, k, u, err, &st);
   return st ? 0 : acc;
 }
 
-static int measuring(const catex_exchange *ex) { return ex->t > ex->p.eq.equilibrate; }
+int exchange_measuring(const catex_exchange *ex) { return ex->t > ex->p.eq.equilibrate; }
 
-static void track_ends(catex_exchange *ex)
+void exchange_track_ends(catex_exchange *ex)
 {
   const int top = ex->nr - 1;
   const int c0 = ex->perm[0], ct = ex->perm[top];
@@ -302,13 +313,13 @@ static catex_status swap_round(catex_exchange *ex, catex_error *err)
     const double u = catex_rng_uniform(ex->swap_rng);
     const int acc = attempt(ex, k, u, err, &st);
     if (st) return st;
-    if (measuring(ex)) {
+    if (exchange_measuring(ex)) {
       ex->swap_att[k]++;
       ex->swap_acc[k] += acc;
     }
   }
   ex->round++;
-  if (measuring(ex)) track_ends(ex);
+  if (exchange_measuring(ex)) exchange_track_ends(ex);
   return CATEX_OK;
 }
 
@@ -317,7 +328,7 @@ static void record(catex_exchange *ex)
   const long m = ex->t - ex->p.eq.equilibrate;
   const int nr = ex->nr;
   if (m % ex->p.eq.stride == 0 && ex->nmeas < ex->nmeas_max) {
-    for (int k = 0; k < nr; k++) {
+    for (int k = ex->lo; k < ex->hi; k++) {
       double f[CATEX_NUM_PHASES];
       catex_equilibrium_phase_fractions(ex->rung[k], f);
       double *s = ex->series + (size_t)k * XS_NUM * ex->nmeas_max;
@@ -329,7 +340,7 @@ static void record(catex_exchange *ex)
   }
   if (ex->p.sample_stride > 0 && m % ex->p.sample_stride == 0 && ex->nsamp < ex->nsamp_max) {
     const size_t s = (size_t)ex->nsamp;
-    for (int k = 0; k < nr; k++) {
+    for (int k = ex->lo; k < ex->hi; k++) {
       double f[CATEX_NUM_PHASES];
       catex_equilibrium_phase_fractions(ex->rung[k], f);
       ex->samp_fU[s * nr + k] = f[CATEX_PHASE_U1] + f[CATEX_PHASE_U2];
@@ -378,7 +389,7 @@ catex_status catex_exchange_start(catex_exchange *ex, long seed, const long *run
   ex->started = 1;
   if (ex->p.eq.equilibrate == 0) {
     begin_measurement(ex);
-    track_ends(ex);
+    exchange_track_ends(ex);
   }
   return CATEX_OK;
 }
@@ -388,20 +399,28 @@ catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done,
   if (!ex || !ex->started) return catex_error_set(err, CATEX_ERR_STATE, "exchange: advance before start");
   const long total = ex->p.eq.equilibrate + ex->p.eq.measure;
   catex_status st = CATEX_OK;
-  for (long s = 0; s < nsweeps && ex->t < total && !st; s++) {
-    for (int k = 0; k < ex->nr && !st; k++) st = catex_equilibrium_sweeps(ex->rung[k], ex->rng[k], 1, err);
-    if (st) break;
+  const int spread = ex->gang_size > 1;
+  int failed = 0; /* spread: a member whose sweeps failed still joins the next swap round (all stop there) */
+  for (long s = 0; s < nsweeps && ex->t < total; s++) {
+    for (int k = ex->lo; k < ex->hi && !failed; k++)
+      if ((st = catex_equilibrium_sweeps(ex->rung[k], ex->rng[k], 1, err))) failed = 1;
+    if (failed && !spread) break;
     ex->t++;
-    if (ex->t % PROJECTION_REFRESH == 0) exchange_recompute_projections(ex);
-    if (ex->t % ex->p.exchange_every == 0) st = swap_round(ex, err);
-    if (st) break;
+    if (!failed && ex->t % PROJECTION_REFRESH == 0) exchange_recompute_projections(ex);
+    const int round = ex->t % ex->p.exchange_every == 0;
+    if (round) {
+      catex_status rst = spread ? exchange_gang_swap_round(ex, failed, err) : swap_round(ex, err);
+      if (!st) st = rst;
+    }
+    if (st && (!spread || round)) break; /* spread: every member stops at the same round */
     if (ex->t == ex->p.eq.equilibrate) {
       /* the measurement starts here: its counters, and the rung each configuration is at */
       begin_measurement(ex);
-      track_ends(ex);
+      exchange_track_ends(ex);
     }
-    if (measuring(ex)) record(ex);
+    if (exchange_measuring(ex)) record(ex);
   }
+  if (spread) st = exchange_gang_agree(ex, st, err);
   if (done) *done = ex->t >= total;
   return st;
 }

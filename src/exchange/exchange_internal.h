@@ -4,6 +4,7 @@
 #ifndef CATEX_EXCHANGE_INTERNAL_H
 #define CATEX_EXCHANGE_INTERNAL_H
 
+#include <mpi.h>
 #include <stdint.h>
 
 #include "catex/exchange.h"
@@ -64,12 +65,39 @@ struct catex_exchange {
   double *Zct;               /* r x ncore: Z at the core sites, transposed, so that a field
                                 correction is r contiguous axpys (vectorisable as written) */
   double *scratch;           /* 2 r + 2 ncore doubles */
+
+  /* spread over ranks (exchange_gang.c): this rank advances rungs lo .. hi-1;
+     perm, round trips, swap counters and the swap stream are replicated on
+     every member (each draws the same numbers and takes the same decisions).
+     One rank: gang = MPI_COMM_NULL, gang_size = 1, lo = 0, hi = nr. */
+  MPI_Comm gang;
+  int gang_rank, gang_size, lo, hi;
+  int *first;                /* gang_size + 1: member m owns rungs first[m] .. first[m+1]-1 */
 };
 
 /* Brings z of the configuration at rung k up to date with its spins. */
 void exchange_sync_projection(catex_exchange *ex, int k);
 /* Recomputes z of every configuration from scratch. */
 void exchange_recompute_projections(catex_exchange *ex);
+/* After an accepted swap of rungs k and l = k + 1 (perm already swapped):
+ * corrects the fields and energy of whichever of the two rungs this rank
+ * owns (both on one rank). The same arithmetic whichever rank does it. */
+void exchange_move_potentials(catex_exchange *ex, int k, int l);
+static inline int exchange_owns(const catex_exchange *ex, int k) { return k >= ex->lo && k < ex->hi; }
+
+/* exchange_gang.c: one swap round of a ladder spread over ranks (collective
+ * over the gang; failed != 0 makes every member return an error at the same
+ * round), the gathering of every rung's state on member 0 (collective), and
+ * the agreement of the members on a status (collective). */
+catex_status exchange_gang_swap_round(catex_exchange *ex, int failed, catex_error *err);
+catex_status exchange_gang_gather(catex_exchange *ex, catex_error *err);
+catex_status exchange_gang_agree(const catex_exchange *ex, catex_status st, catex_error *err);
+
+/* exchange.c: the serial parts of a swap round that every member repeats. */
+int exchange_measuring(const catex_exchange *ex);
+void exchange_track_ends(catex_exchange *ex);
+int exchange_accept(const catex_exchange *ex, double delta, double u);
+
 /* sum_j z_j^2 (c_l,j - c_k,j) for configuration cfg, i.e. (2/eps)(E_l - E_k). */
 double exchange_quadratic_difference(const catex_exchange *ex, int cfg, int k, int l);
 

@@ -85,7 +85,7 @@ static void jackknife_variance(const double *x, long n, double *var, double *err
   *err = sqrt((double)(B - 1) / B * ss);
 }
 
-catex_status catex_exchange_finish(catex_exchange *ex, catex_exchange_result *r, catex_error *err)
+static catex_status finish_local(catex_exchange *ex, catex_exchange_result *r, catex_error *err)
 {
   if (!ex || !r) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
   memset(r, 0, sizeof *r);
@@ -170,4 +170,16 @@ catex_status catex_exchange_finish(catex_exchange *ex, catex_exchange_result *r,
   memcpy(r->sample_f, ex->samp_f, sizeof(double) * nr * CATEX_NUM_PHASES * (size_t)r->nsamples);
   if (st) catex_exchange_result_free(r);
   return st;
+}
+
+/* Spread over ranks: member 0 gathers every rung and analyses the ladder as
+ * a single-rank one would. */
+catex_status catex_exchange_finish(catex_exchange *ex, catex_exchange_result *r, catex_error *err)
+{
+  if (!ex || !r) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
+  if (ex->gang_size < 2) return finish_local(ex, r, err);
+  memset(r, 0, sizeof *r);
+  catex_status st = exchange_gang_gather(ex, err);
+  if (!st && ex->gang_rank == 0) st = finish_local(ex, r, err);
+  return exchange_gang_agree(ex, st, err);
 }

@@ -144,7 +144,7 @@ static catex_status write_all(int fd, const void *p, size_t n)
   return CATEX_OK;
 }
 
-catex_status catex_exchange_checkpoint_write(const catex_exchange *ex, const char *path, catex_error *err)
+static catex_status write_file(const catex_exchange *ex, const char *path, catex_error *err)
 {
   if (!ex || !ex->started || !path) return catex_error_set(err, CATEX_ERR_STATE, "exchange: nothing to checkpoint");
   wbuf w = {0};
@@ -195,8 +195,8 @@ catex_status catex_exchange_checkpoint_write(const catex_exchange *ex, const cha
   return st;
 }
 
-catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path, long seed, const long *rung_streams,
-                                            long swap_stream, catex_error *err)
+static catex_status read_file(catex_exchange *ex, const char *path, long seed, const long *rung_streams, long swap_stream,
+                              catex_error *err)
 {
   if (!ex || !path || !rung_streams) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
   FILE *fp = fopen(path, "rb");
@@ -315,4 +315,24 @@ catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path
 done:
   free(buf);
   return st;
+}
+
+/* Spread over ranks: member 0 gathers every rung and writes the file of a
+ * single-rank ladder; every member reads the whole file (and then runs its
+ * own rungs from it). */
+catex_status catex_exchange_checkpoint_write(catex_exchange *ex, const char *path, catex_error *err)
+{
+  if (!ex || !ex->started) return catex_error_set(err, CATEX_ERR_STATE, "exchange: nothing to checkpoint");
+  if (ex->gang_size < 2) return write_file(ex, path, err);
+  catex_status st = exchange_gang_gather(ex, err);
+  if (!st && ex->gang_rank == 0) st = write_file(ex, path, err);
+  return exchange_gang_agree(ex, st, err);
+}
+
+catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path, long seed, const long *rung_streams,
+                                            long swap_stream, catex_error *err)
+{
+  if (!ex) return catex_error_set(err, CATEX_ERR_ARG, "exchange: NULL argument");
+  catex_status st = read_file(ex, path, seed, rung_streams, swap_stream, err);
+  return exchange_gang_agree(ex, st, err);
 }

@@ -244,7 +244,7 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
   }
   for (long t = 0; t < ntasks; t++) {
     if (status[t] == CATEX_TASK_DONE) f.done_before++;
-    else f.npending++;
+    else if (!farm_ladder_phase_task(job, t)) f.npending++;
   }
   if (f.rank == 0) {
     f.order = malloc((size_t)(f.npending ? f.npending : 1) * sizeof *f.order);
@@ -253,7 +253,7 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
     else {
       long k = 0;
       for (long t = 0; t < ntasks; t++)
-        if (status[t] != CATEX_TASK_DONE) f.order[k++] = t;
+        if (status[t] != CATEX_TASK_DONE && !farm_ladder_phase_task(job, t)) f.order[k++] = t;
       sort_by_cost(f.order, f.npending, tmp, job);
     }
   }
@@ -288,7 +288,8 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
   if (f.rank == 0 && f.done_before)
     fprintf(opt.log, "%s: resuming %s: %ld of %ld tasks already done\n", opt.label, path, f.done_before, ntasks);
   double t_farm = MPI_Wtime();
-  st = f.rank == 0 ? farm_master(&f, err) : farm_worker(&f, err);
+  st = farm_ladders(&f, status, err);
+  if (!st) st = f.rank == 0 ? farm_master(&f, err) : farm_worker(&f, err);
   double farm_seconds = MPI_Wtime() - t_farm;
   if (stats) {
     stats->ntasks = ntasks;

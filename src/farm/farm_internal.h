@@ -40,7 +40,7 @@ typedef struct {
   const catex_farm_options *opt;
   catex_output *out;
   catex_task_runner *runner;
-  long npending;       /* tasks to run in this session */
+  long npending;       /* tasks for the dynamic farm in this session (not the ladder phase's) */
   long *order;         /* rank 0: pending tasks, longest first */
   long done_before;    /* done in the file at start */
   double checkpoint_seconds;
@@ -93,6 +93,12 @@ catex_status farm_flush(farm_ctx *f, catex_error *err);
 /* Rank 0: the output's lock file for the run's lifetime (farm_lock.c). */
 catex_status farm_lock_acquire(const char *output, char **lock_path, catex_error *err);
 void farm_lock_release(char *lock_path);
+/* farm_ladders.c: 1 if task t is a ladder spread over ranks (its study has
+ * ranks_per_ladder > 1): it runs in the ladder phase, not in the dynamic
+ * farm. farm_ladders runs that phase (collective over f->comm, ending with a
+ * flush); status: the tasks' status at the start (the same on every rank). */
+int farm_ladder_phase_task(const catex_job *job, long t);
+catex_status farm_ladders(farm_ctx *f, const signed char *status, catex_error *err);
 
 catex_status farm_master(farm_ctx *f, catex_error *err);
 /* Collective, after the final flush (farm_master.c). */

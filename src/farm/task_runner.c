@@ -26,6 +26,7 @@ struct catex_task_runner {
   long *finished;        /* ladder tasks finished since the last flush */
   long nfinished, cap_finished;
   const catex_run_hook *hook;
+  MPI_Comm gang;         /* the ranks sharing the ladder being run (MPI_COMM_NULL: this rank alone) */
 };
 
 void catex_task_runner_set_hook(catex_task_runner *r, const catex_run_hook *hook) { r->hook = hook; }
@@ -37,6 +38,7 @@ catex_status catex_task_runner_create(const catex_job *job, size_t cache_bytes, 
   int ns = catex_job_num_studies(job);
   if (!r) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
   r->job = job;
+  r->gang = MPI_COMM_NULL;
   r->options = calloc((size_t)ns, sizeof *r->options);
   r->options_state = calloc((size_t)ns, sizeof *r->options_state);
   catex_status st = (!r->options || !r->options_state) ? catex_error_set(err, CATEX_ERR_NOMEM, "out of memory")
@@ -173,6 +175,18 @@ static catex_status run_equilibrium(const catex_run_hook *hook, const catex_stud
   return st;
 }
 
+/* The ranks of a ladder's gang learn whether any of them failed, so that
+ * all leave the task together (none waits in a collective for a rank that
+ * has left it). */
+static catex_status gang_agree(MPI_Comm gang, catex_status st, catex_error *err)
+{
+  int mine = st != CATEX_OK, any = 0;
+  if (MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, gang) != MPI_SUCCESS)
+    return catex_error_set(err, CATEX_ERR_MPI, "MPI_Allreduce in a ladder's gang failed");
+  if (!st && any) return catex_error_set(err, CATEX_ERR_STATE, "another rank of the ladder's gang failed");
+  return st;
+}
+
 /* One ladder task: V of every rung (through the cache, copied: the cache's
  * pointers live only until its next lookup), the ladder, and its run with
  * checkpoints. Streams: swaps use the task's own stream t->id, rung k
@@ -217,15 +231,29 @@ static catex_status run_exchange(catex_task_runner *r, const catex_study *s, con
   }
   if (!st) st = catex_lattice_create(&key->spec, &lat, err);
   if (!st) st = catex_exchange_create(lat, nr, K, (const double *const *)V, &p, &ex, err);
+  /* a ladder spread over a gang (farm_ladders.c): every member has built it
+     (or failed) before anything collective; member 0 alone decides when to
+     checkpoint and whether to resume, so that all take the same path */
+  const MPI_Comm gang = r->gang;
+  int leader = 1;
+  if (gang != MPI_COMM_NULL) {
+    int grank = 0;
+    MPI_Comm_rank(gang, &grank);
+    leader = grank == 0;
+    st = gang_agree(gang, st, err);
+    if (!st) st = catex_exchange_set_gang(ex, gang, err);
+    st = gang_agree(gang, st, err);
+  }
   char path[4200] = "";
   if (!st && r->ckpt_dir) catex_task_checkpoint_path(r->ckpt_dir, t->id, path, sizeof path);
-  int resumed = 0;
-  if (!st && *path && r->ckpt_resume && access(path, F_OK) == 0) {
+  int resumed = 0, have = !st && *path && r->ckpt_resume && leader && access(path, F_OK) == 0;
+  if (!st && gang != MPI_COMM_NULL) MPI_Bcast(&have, 1, MPI_INT, 0, gang);
+  if (have) {
     st = catex_exchange_checkpoint_read(ex, path, catex_job_seed(r->job), streams, t->id, err);
     if (st) catex_error_prefix(err, st, "resuming ladder task %ld", t->id);
     else resumed = 1;
   }
-  if (!st && resumed)
+  if (!st && resumed && leader)
     fprintf(stderr, "catex: ladder task %ld resumes from its checkpoint at sweep %ld\n", t->id,
             catex_exchange_sweeps_done(ex));
   if (!st && !resumed) st = catex_exchange_start(ex, catex_job_seed(r->job), streams, t->id, err);
@@ -235,22 +263,28 @@ static catex_status run_exchange(catex_task_runner *r, const catex_study *s, con
   while (!st && !done) {
     st = catex_exchange_advance(ex, 64, &done, err);
     const double sweeps = (double)catex_exchange_sweeps_done(ex);
-    /* A stop request (a signal past its grace time) keeps what the ladder has
-     * done: its state goes to the checkpoint, from which --resume continues
-     * bit for bit, as after any other checkpoint. */
-    const int stop =
-        !st && !done && catex_run_hook_poll(r->hook, "ladder sweeps", sweeps, total_sweeps, sweeps / total_sweeps);
-    if (!st && !done && *path && (stop || MPI_Wtime() - last >= r->ckpt_seconds)) {
-      if (mkdir(r->ckpt_dir, 0755) != 0 && errno != EEXIST)
+    /* Member 0 decides for the whole gang: bit 0, a checkpoint is due;
+     * bit 1, a stop request (a signal past its grace time). A stop keeps what
+     * the ladder has done: its state goes to the checkpoint, from which
+     * --resume continues bit for bit, as after any other checkpoint. */
+    int act = 0;
+    if (!st && !done && leader) {
+      if (catex_run_hook_poll(r->hook, "ladder sweeps", sweeps, total_sweeps, sweeps / total_sweeps)) act |= 2;
+      if (*path && ((act & 2) || MPI_Wtime() - last >= r->ckpt_seconds)) act |= 1;
+    }
+    if (!st && !done && gang != MPI_COMM_NULL) MPI_Bcast(&act, 1, MPI_INT, 0, gang);
+    if (act & 1) {
+      /* in a gang, a directory that cannot be made fails member 0's write, which all members learn */
+      if (leader && mkdir(r->ckpt_dir, 0755) != 0 && errno != EEXIST && gang == MPI_COMM_NULL)
         st = catex_error_set(err, CATEX_ERR_IO, "cannot create checkpoint directory %s: %s", r->ckpt_dir, strerror(errno));
       if (!st) st = catex_exchange_checkpoint_write(ex, path, err);
       last = MPI_Wtime();
     }
-    if (!st && stop)
+    if (!st && (act & 2))
       st = catex_error_set(err, CATEX_ERR_INTERRUPTED, "ladder task %ld stopped at sweep %.0f", t->id, sweeps);
   }
   if (!st) st = catex_exchange_finish(ex, &res->xr, err);
-  if (*path && (!st || (resumed && st != CATEX_ERR_INTERRUPTED))) {
+  if (*path && leader && (!st || (resumed && st != CATEX_ERR_INTERRUPTED))) {
     /* its checkpoint goes once the result is in the file (catex_task_runner_flushed) */
     if (r->nfinished == r->cap_finished) {
       long cap = r->cap_finished ? 2 * r->cap_finished : 16;
@@ -280,9 +314,10 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
   const catex_lattice *lat;
   const double *V, *G;
   catex_status st;
-  if ((st = study_options(r, t->study, &key.options, err)) ||
-      (st = task_cache_get(r->cache, &key, need_V, area, &lat, &V, &G, err)))
-    return st;
+  st = study_options(r, t->study, &key.options, err);
+  if (!st) st = task_cache_get(r->cache, &key, need_V, area, &lat, &V, &G, err);
+  if (s->kind == CATEX_STUDY_EXCHANGE && r->gang != MPI_COMM_NULL) st = gang_agree(r->gang, st, err);
+  if (st) return st;
   res->nsites = catex_lattice_num_sites(lat);
   if (s->kind == CATEX_STUDY_EXCHANGE) return run_exchange(r, s, t, &key, res, err);
   if (need_V && V) res->V_checksum = catex_potential_checksum(V, res->nsites);
@@ -298,6 +333,15 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
   st = s->kind == CATEX_STUDY_KMC ? run_kmc(r->hook, s, t, lat, V, G, area, rng, res, err)
                                   : run_equilibrium(r->hook, s, t, lat, V, G, area, rng, res, err);
   catex_rng_destroy(rng);
+  return st;
+}
+
+catex_status catex_task_runner_run_gang(catex_task_runner *r, long id, int rank, MPI_Comm gang,
+                                        catex_task_result **out, catex_error *err)
+{
+  r->gang = gang;
+  catex_status st = catex_task_runner_run(r, id, rank, out, err);
+  r->gang = MPI_COMM_NULL;
   return st;
 }
 

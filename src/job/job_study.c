@@ -12,13 +12,15 @@ enum {
   /* 0 .. CATEX_NUM_PARAMS-1 are the parameters, in catex_param order */
   K_NAME = CATEX_NUM_PARAMS, K_KIND, K_LATTICE, K_NNN, K_SWEEPS, K_STRIDE, K_SERIES, K_AREA, K_REPLICAS,
   K_TRAJECTORIES, K_SAMPLES, K_T_MIN, K_SNAPSHOTS, K_C_STOP, K_MAX_EVENTS, K_K_EX0, K_K_DIFF0, K_PETSC,
-  K_INTERIOR, K_SNAP_EVERY, K_EXCHANGE_EVERY, K_HIST_BINS, K_SAMPLE_STRIDE, K_PERMUTATION_STRIDE, NKEYS
+  K_INTERIOR, K_SNAP_EVERY, K_EXCHANGE_EVERY, K_HIST_BINS, K_SAMPLE_STRIDE, K_PERMUTATION_STRIDE, K_RANKS_PER_LADDER,
+  NKEYS
 };
 
 static const char *const other_keys[NKEYS - CATEX_NUM_PARAMS] = {
     "name", "kind", "lattice", "nnn_mismatch", "sweeps", "stride", "series", "area_deviation", "replicas",
     "trajectories", "samples", "t_min", "snapshots", "c_stop", "max_events", "k_ex0", "k_diff0", "petsc_options",
-    "interior_layers", "snapshot_every", "exchange_every", "hist_bins", "sample_stride", "permutation_stride"};
+    "interior_layers", "snapshot_every", "exchange_every", "hist_bins", "sample_stride", "permutation_stride",
+    "ranks_per_ladder"};
 
 #define KMC (1u << CATEX_STUDY_KMC)
 #define EQ (1u << CATEX_STUDY_EQUILIBRIUM)
@@ -32,7 +34,7 @@ static const unsigned key_kinds[NKEYS] = {
     ALL, ALL, ALL, ALL, EQ | EXC, EQ | EXC, EQ | EXC, KMC | EQ | EXC, EQ | EXC, /* name .. replicas */
     KMC, KMC, KMC, KMC, KMC, KMC, KMC, KMC, ALL,                                /* trajectories .. petsc */
     KMC, EQ,                                                                    /* interior_layers, snapshot_every */
-    EXC, EXC, EXC, EXC};                                                        /* exchange_every .. */
+    EXC, EXC, EXC, EXC, EXC};                                                   /* exchange_every .. */
 
 static const char *const kind_names[] = {"kmc", "equilibrium", "potential", "exchange"};
 
@@ -354,6 +356,10 @@ static catex_status parse_exchange_keys(const jctx *c, const jentry *e, const ch
     if ((st = jinteger(c, e[K_EXCHANGE_EVERY].value, XKEY(K_EXCHANGE_EVERY), 1, 1e15, &v))) return st;
     s->exchange_every = v;
   }
+  if (e[K_RANKS_PER_LADDER].value) {
+    if ((st = jinteger(c, e[K_RANKS_PER_LADDER].value, XKEY(K_RANKS_PER_LADDER), 1, 1e6, &v))) return st;
+    s->ranks_per_ladder = (int)v;
+  }
   if (e[K_HIST_BINS].value) {
     if ((st = jinteger(c, e[K_HIST_BINS].value, XKEY(K_HIST_BINS), 1, 100000, &v))) return st;
     s->hist_bins = (int)v;
@@ -502,6 +508,7 @@ catex_status jstudy_parse(const jctx *c, const yaml_node_t *node, int k, catex_s
   s->k_ex0 = s->k_diff0 = 1;
   s->stride = 1;
   s->exchange_every = 1;
+  s->ranks_per_ladder = 1;
   s->hist_bins = 50;
   s->sample_stride = 100;
   s->permutation_stride = 100;
