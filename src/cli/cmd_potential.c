@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catex/build_progress.h"
 #include "catex/elastic.h"
 #include "cli_common.h"
 #include "commands.h"
@@ -288,7 +289,16 @@ static int compute(const potential_args *a, catex_lattice **lat, double **V, cat
     return -1;
   }
   int rc = 0;
-  if (catex_elastic_create(*lat, &a->elastic, &el, &err) || catex_elastic_potential(el, *V, info, &err)) {
+  /* the command writes V only: no dense displacement response (d N^2 doubles) */
+  catex_elastic_options opt = a->elastic;
+  opt.skip_displacements = 1;
+  catex_build_progress progress;
+  catex_build_progress_init(&progress, stderr, 10.0, "catex %s: %s %s %d (%d sites)", CMD,
+                            catex_lattice_kind_name(a->spec.kind), a->spec.kind == CATEX_LATTICE_CUBE ? "L" : "side",
+                            a->spec.side, n);
+  opt.progress = catex_build_progress_report;
+  opt.progress_ctx = &progress;
+  if (catex_elastic_create(*lat, &opt, &el, &err) || catex_elastic_potential(el, *V, info, &err)) {
     fprintf(stderr, "catex %s: %s\n", CMD, err.message);
     rc = -1;
   }
