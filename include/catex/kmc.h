@@ -48,6 +48,15 @@ typedef struct {
   catex_kmc_algorithm algorithm;
   catex_kmc_observer observer;
   void *observer_ctx;
+  /* Area deviation without a dense G: u = (1/2) D^+ C sigma (dN, N x d
+   * row-major) from this function at sample times only, e.g. a sparse solve
+   * (catex_elastic_displacements); used when G is NULL. */
+  catex_status (*displacements)(void *ctx, const signed char *sigma, double *u, catex_error *err);
+  void *displacements_ctx;
+  /* Optional precomputed table of the dense scheme (catex_kmc_dense_table_fill
+   * for this lattice, V and beta eps; e.g. one node-shared copy): borrowed,
+   * must outlive the engine. NULL: the engine builds its own. */
+  const double *dense_table;
 } catex_kmc_params;
 
 /* Default exact-refresh interval (events). */
@@ -87,7 +96,7 @@ typedef struct catex_kmc catex_kmc;
 
 /* V: dense N x N V_eff, symmetric (may be NULL if energy.eps == 0); G:
  * displacement response (dN x N, see elastic.h), needed only if
- * area_deviation in 2D. Both are borrowed and must outlive the engine. The
+ * area_deviation in 2D and p->displacements is NULL. Both are borrowed and must outlive the engine. The
  * parameter arrays (sample/snapshot times) are copied. */
 catex_status catex_kmc_create(const catex_lattice *lat, const double *V, const double *G,
                               const catex_kmc_params *p, catex_kmc **out, catex_error *err);
@@ -98,6 +107,14 @@ void catex_kmc_destroy(catex_kmc *kmc);
  * (the state is reset), so one engine serves a whole ensemble. After the
  * run the engine keeps the final state for the inspection functions below. */
 catex_status catex_kmc_run(catex_kmc *kmc, catex_rng *rng, catex_kmc_result *res, catex_error *err);
+
+/* The dense scheme's table exp(2 beta eps V) in its grid layout: doubles
+ * needed for a lattice, and the table itself (rows [row0, row1) of it, so
+ * that several ranks can fill one shared copy). Bitwise the same values as
+ * an engine builds for itself. */
+size_t catex_kmc_dense_table_size(const catex_lattice *lat);
+catex_status catex_kmc_dense_table_fill(const catex_lattice *lat, const double *V, double beta_eps, int row0,
+                                        int row1, double *table, catex_error *err);
 
 const char *catex_kmc_stop_name(catex_kmc_stop s);
 const char *catex_kmc_algorithm_name(catex_kmc_algorithm a);

@@ -15,6 +15,8 @@
 struct catex_task_runner {
   const catex_job *job;
   task_cache *cache;
+  catex_node_arena *arena; /* node-shared V and tables (NULL: private) */
+  size_t cache_bytes;
   PetscOptions *options; /* per study, parsed on first use (NULL: none) */
   int *options_state;    /* 0 not parsed, 1 parsed, -1 failed */
 };
@@ -26,6 +28,7 @@ catex_status catex_task_runner_create(const catex_job *job, size_t cache_bytes, 
   int ns = catex_job_num_studies(job);
   if (!r) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
   r->job = job;
+  r->cache_bytes = cache_bytes;
   r->options = calloc((size_t)ns, sizeof *r->options);
   r->options_state = calloc((size_t)ns, sizeof *r->options_state);
   catex_status st = (!r->options || !r->options_state) ? catex_error_set(err, CATEX_ERR_NOMEM, "out of memory")
@@ -42,12 +45,32 @@ void catex_task_runner_destroy(catex_task_runner *r)
 {
   if (!r) return;
   task_cache_destroy(r->cache);
+  catex_node_arena_destroy(r->arena);
   if (r->options)
     for (int k = 0; k < catex_job_num_studies(r->job); k++)
       if (r->options[k]) PetscOptionsDestroy(&r->options[k]);
   free(r->options);
   free(r->options_state);
   free(r);
+}
+
+catex_status catex_task_runner_share_memory(catex_task_runner *r, MPI_Comm comm, catex_error *err)
+{
+  catex_memory_plan plan;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  catex_status st = catex_memory_plan_create(r->job, r->cache_bytes, 1, &plan, err);
+  int ok = st == CATEX_OK, all = 0;
+  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
+  if (!all) {
+    catex_memory_plan_free(&plan);
+    return st ? st : catex_error_set(err, CATEX_ERR_NOMEM, "another rank ran out of memory");
+  }
+  const size_t bytes = plan.shared_node;
+  catex_memory_plan_free(&plan);
+  if ((st = catex_node_arena_create(comm, bytes, r->cache_bytes, &r->arena, err))) return st;
+  task_cache_set_arena(r->cache, r->arena, rank);
+  return CATEX_OK;
 }
 
 void catex_task_runner_cache_stats(const catex_task_runner *r, long *solves, long *hits)
@@ -73,8 +96,15 @@ static catex_status study_options(catex_task_runner *r, int k, PetscOptions *opt
   return CATEX_OK;
 }
 
-static catex_status run_kmc(const catex_study *s, const catex_task *t, const catex_lattice *lat, const double *V,
-                            const double *G, int area, catex_rng *rng, catex_task_result *res, catex_error *err)
+/* catex_kmc_params.displacements / catex_equilibrium_params.displacements */
+static catex_status sparse_displacements(void *ctx, const signed char *sigma, double *u, catex_error *err)
+{
+  return catex_elastic_displacements(ctx, sigma, u, err);
+}
+
+static catex_status run_kmc(catex_task_runner *r, const task_cache_key *key, const catex_study *s,
+                            const catex_task *t, const catex_lattice *lat, const double *V, catex_elastic *el,
+                            int area, catex_rng *rng, catex_task_result *res, catex_error *err)
 {
   catex_kmc_params p;
   catex_kmc_params_default(&p);
@@ -92,9 +122,15 @@ static catex_status run_kmc(const catex_study *s, const catex_task *t, const cat
   p.nsnapshots = s->nsnapshots;
   p.snapshot_times = s->snapshot_times;
   p.area_deviation = area;
+  p.displacements = sparse_displacements;
+  p.displacements_ctx = el;
   catex_kmc *kmc = NULL;
-  catex_status st;
-  if ((st = catex_kmc_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &kmc, err)) ||
+  catex_status st = CATEX_OK;
+  /* the same beta eps as the engine's (beta = 1 / kT) */
+  if (p.energy.eps != 0 && p.algorithm != CATEX_KMC_ALGO_LOCAL &&
+      (st = task_cache_dense_table(r->cache, key, lat, V, (1.0 / p.kT) * p.energy.eps, &p.dense_table, err)))
+    return st;
+  if ((st = catex_kmc_create(lat, p.energy.eps != 0 ? V : NULL, NULL, &p, &kmc, err)) ||
       (st = catex_kmc_result_alloc(&res->kmc, p.nsamples, p.nsnapshots, catex_lattice_num_sites(lat), err)) ||
       (st = catex_kmc_run(kmc, rng, &res->kmc, err)))
     catex_kmc_result_free(&res->kmc);
@@ -103,7 +139,7 @@ static catex_status run_kmc(const catex_study *s, const catex_task *t, const cat
 }
 
 static catex_status run_equilibrium(const catex_study *s, const catex_task *t, const catex_lattice *lat,
-                                    const double *V, const double *G, int area, catex_rng *rng,
+                                    const double *V, catex_elastic *el, int area, catex_rng *rng,
                                     catex_task_result *res, catex_error *err)
 {
   catex_equilibrium_params p;
@@ -118,9 +154,11 @@ static catex_status run_equilibrium(const catex_study *s, const catex_task *t, c
   p.stride = s->stride;
   p.area_deviation = area;
   p.keep_series = s->series;
+  p.displacements = sparse_displacements;
+  p.displacements_ctx = el;
   catex_equilibrium *eq = NULL;
   catex_status st;
-  if ((st = catex_equilibrium_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &eq, err)) ||
+  if ((st = catex_equilibrium_create(lat, p.energy.eps != 0 ? V : NULL, NULL, &p, &eq, err)) ||
       (st = catex_equilibrium_run(eq, rng, &res->eq, err)))
     catex_equilibrium_result_free(&res->eq);
   catex_equilibrium_destroy(eq);
@@ -135,10 +173,11 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
   int need_V = s->kind == CATEX_STUDY_POTENTIAL || (t->value[CATEX_PARAM_EPS] != 0 && !isnan(t->value[CATEX_PARAM_EPS]));
   task_cache_key key = {t->lattice, s->nnn, s->petsc_options, NULL};
   const catex_lattice *lat;
-  const double *V, *G;
+  const double *V;
+  catex_elastic *el;
   catex_status st;
   if ((st = study_options(r, t->study, &key.options, err)) ||
-      (st = task_cache_get(r->cache, &key, need_V, area, &lat, &V, &G, err)))
+      (st = task_cache_get(r->cache, &key, need_V, area, &lat, &V, &el, err)))
     return st;
   res->nsites = catex_lattice_num_sites(lat);
   if (s->kind == CATEX_STUDY_POTENTIAL) {
@@ -150,8 +189,8 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
   }
   catex_rng *rng = NULL;
   if ((st = catex_rng_create(catex_job_seed(r->job), t->id, &rng, err))) return st;
-  st = s->kind == CATEX_STUDY_KMC ? run_kmc(s, t, lat, V, G, area, rng, res, err)
-                                  : run_equilibrium(s, t, lat, V, G, area, rng, res, err);
+  st = s->kind == CATEX_STUDY_KMC ? run_kmc(r, &key, s, t, lat, V, el, area, rng, res, err)
+                                  : run_equilibrium(s, t, lat, V, el, area, rng, res, err);
   catex_rng_destroy(rng);
   return st;
 }
@@ -169,6 +208,7 @@ catex_status catex_task_runner_run(catex_task_runner *r, long id, int rank, cate
   catex_error e;
   catex_error_clear(&e);
   catex_status st = run(r, t, res, &e);
+  task_cache_end_task(r->cache);
   if (st) {
     res->status = CATEX_TASK_FAILED;
     /* Messages longer than /tasks/message are cut (the column has a fixed width). */

@@ -36,10 +36,7 @@ struct catex_kmc {
   /* observables */
   int *ring_sites, nring;
   int area;          /* dA_rms recorded */
-  double *Gt;        /* N x dN: G transposed (rows = responses to one site) */
-  double *u0;        /* dN: u of the all-A state (row sums of G) */
-  double *udisp;     /* dN: displacements of the state sigma_u */
-  signed char *sigma_u;
+  double *udisp;     /* dN: displacements of the sampled state */
 
   kmc_dense *dense;
   kmc_local *local;
