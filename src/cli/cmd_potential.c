@@ -283,6 +283,11 @@ static int compute(const potential_args *a, catex_lattice **lat, double **V, cat
     return -1;
   }
   const int n = catex_lattice_num_sites(*lat);
+  if (n > CATEX_MAX_DENSE_SITES) {
+    fprintf(stderr, "catex %s: %d sites: the dense pair potential V (8 N^2 = %.0f GB) is limited to %d sites\n", CMD,
+            n, 8.0 * n * n / 1e9, CATEX_MAX_DENSE_SITES);
+    return -1;
+  }
   *V = malloc(sizeof(double) * (size_t)n * (size_t)n);
   if (!*V) {
     fprintf(stderr, "catex %s: out of memory for V (%d x %d)\n", CMD, n, n);

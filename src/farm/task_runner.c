@@ -66,7 +66,10 @@ catex_status catex_task_runner_share_memory(catex_task_runner *r, MPI_Comm comm,
     catex_memory_plan_free(&plan);
     return st ? st : catex_error_set(err, CATEX_ERR_NOMEM, "another rank ran out of memory");
   }
-  const size_t bytes = plan.shared_node;
+  /* CATEX_SHARED_MEMORY=0: every rank keeps private copies (for tests
+   * comparing the two; the environment is the same on every rank) */
+  const char *env = getenv("CATEX_SHARED_MEMORY");
+  const size_t bytes = env && strcmp(env, "0") == 0 ? 0 : plan.shared_node;
   catex_memory_plan_free(&plan);
   if ((st = catex_node_arena_create(comm, bytes, r->cache_bytes, &r->arena, err))) return st;
   task_cache_set_arena(r->cache, r->arena, rank);
