@@ -108,15 +108,14 @@ catex_status catex_memory_plan_create(const catex_job *job, size_t cache_bytes, 
     l->sparse = (size_t)(n * (l->dim == 2 ? 1000.0 : 3200.0));
     l->factor = l->needs_V || l->needs_disp ? factor_bytes(l->dim, n) : 0;
     if (l->needs_V) {
-      /* orbits >= N / order; without the symmetry reduction (or for a bound
-       * that needs no group) N / 2 is safe for the hexagon and cube with the
-       * default symmetric shells, but -potential_symmetry false solves N */
-      const size_t orbits = (size_t)l->nsites;
+      /* orbits of the point group: N / order plus the sites on mirror
+       * planes and axes; twice N / order bounds that for the hexagon (order
+       * 12) and the cube (48); without the reduction every column is solved */
+      const int nosym = l->petsc_options && strstr(l->petsc_options, "symmetry");
+      const size_t orbits = nosym ? (size_t)l->nsites : (size_t)l->nsites / (l->dim == 2 ? 6 : 24) + 64;
       const long block = (16L << 20) / ((long)l->dim * l->nsites) < 1 ? 1 : (16L << 20) / ((long)l->dim * l->nsites);
       const size_t nb = (size_t)(block < (long)orbits ? block : (long)orbits);
-      /* representative columns: bounded by the solve's own output, at most
-       * N x orbits; with symmetry ~ N^2 / order (12 in 2D, 48 in 3D) */
-      const size_t reps = 8 * (size_t)l->nsites * (orbits / (l->dim == 2 ? 12 : 48) + 64);
+      const size_t reps = 8 * (size_t)l->nsites * orbits;
       l->build = reps + 2 * 8 * (size_t)l->dim * l->nsites * nb + 16 * (size_t)l->nsites;
     }
     l->engine = 200 * cells + 64 * (size_t)l->nsites;
