@@ -13,6 +13,8 @@ static const struct {
     {"equilibrium", "Kawasaki attempts/s and projected paper-protocol time at N_core = 1657",
      catex_bench_equilibrium},
     {"farm", "task-farm parallel efficiency and dispatch cost per task", catex_bench_farm},
+    {"scale", "V build time / peak RSS (cube L 12, 20, 30, hexagon 60), node sharing, Ising bytes/site",
+     catex_bench_scale},
 };
 
 void catex_cmd_bench_usage(FILE *out)

@@ -29,5 +29,6 @@ int catex_bench_potential(int argc, char **argv);
 int catex_bench_kmc(int argc, char **argv);
 int catex_bench_equilibrium(int argc, char **argv);
 int catex_bench_farm(int argc, char **argv);
+int catex_bench_scale(int argc, char **argv);
 
 #endif

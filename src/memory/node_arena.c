@@ -139,7 +139,8 @@ catex_status catex_node_arena_create(MPI_Comm comm, size_t bytes, size_t keep, c
     return catex_error_set(err, CATEX_ERR_MPI, "MPI_Comm_split_type failed");
   }
   layout_of(comm, a->node, &a->node_index, &a->nodes, &a->node_rank, &a->node_size);
-  const size_t data_bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN;
+  /* blocks start on ALIGN boundaries: room for the rounding of each */
+  const size_t data_bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN + (size_t)MAX_SLOTS * ALIGN;
   const MPI_Aint mine = a->node_rank == 0 ? (MPI_Aint)(header_bytes() + data_bytes) : 0;
   void *base = NULL;
   MPI_Info info;
