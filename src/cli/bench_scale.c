@@ -10,7 +10,8 @@
  *     every 50 ms, and the largest rank's peak RSS;
  *   - Ising (eps = 0, no area deviation) at N ~ 1e4, 1e5, 1e6: events/s
  *     and bytes per site ((peak RSS - peak RSS of a 7-site run) / N).
- * --max-side S skips lattices with a larger side (e.g. 20 for a quick check). */
+ * --max-side S skips lattices with a larger side (e.g. 20 for a quick check);
+ * --part potential|sharing|ising runs one part only. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -141,14 +142,21 @@ static double gb(double b) { return b / 1073741824.0; }
 
 int catex_bench_scale(int argc, char **argv)
 {
-  static const struct option opts[] = {{"max-side", required_argument, 0, 'm'}, {0, 0, 0, 0}};
+  static const struct option opts[] = {{"max-side", required_argument, 0, 'm'}, {"part", required_argument, 0, 'p'},
+                                       {0, 0, 0, 0}};
   int max_side = 1 << 30;
+  const char *part = NULL;
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
     if (c == 'm' && catex_cli_parse_int("bench scale", "--max-side", optarg, &max_side) == 0) continue;
-    fprintf(stderr, "usage: catex bench scale [--max-side S]\n");
+    if (c == 'p' && (!strcmp(optarg, "potential") || !strcmp(optarg, "sharing") || !strcmp(optarg, "ising"))) {
+      part = optarg;
+      continue;
+    }
+    fprintf(stderr, "usage: catex bench scale [--max-side S] [--part potential|sharing|ising]\n");
     return 2;
   }
+#define PART(name) (!part || strcmp(part, name) == 0)
   char exe[4096];
   ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (len <= 0) return 1;
@@ -161,7 +169,7 @@ int catex_bench_scale(int argc, char **argv)
   printf("{\"benchmark\": \"scale\", \"potential\": [");
   static const struct { const char *lattice; int side; } vcases[] = {
       {"cube", 12}, {"cube", 20}, {"cube", 30}, {"hexagon", 60}};
-  for (int k = 0, first = 1; k < 4; k++) {
+  for (int k = 0, first = 1; k < 4 && PART("potential"); k++) {
     if (vcases[k].side > max_side) continue;
     char side[16];
     snprintf(side, sizeof side, "%d", vcases[k].side);
@@ -180,7 +188,7 @@ int catex_bench_scale(int argc, char **argv)
   /* sharing: 1 vs 2 ranks, one trajectory each, hexagon side 40 (N = 4681) */
   printf("\n], \"sharing\": [");
   double node1 = 0;
-  for (int ranks = 1; ranks <= 2; ranks++) {
+  for (int ranks = 1; ranks <= 2 && PART("sharing"); ranks++) {
     char traj[8];
     snprintf(traj, sizeof traj, "%d", ranks);
     char *args[] = {"mpirun", "-n", traj, exe, "kmc", "--lattice", "hexagon", "--side", "40", "--eps", "1",
@@ -198,14 +206,14 @@ int catex_bench_scale(int argc, char **argv)
   /* Ising path: events/s and bytes per site */
   printf("\n], \"ising\": [");
   child_run base;
-  {
+  if (PART("ising")) {
     char *args[] = {exe, "kmc", "--side", "2", "--J", "1", "--kT", "2", "--dmu", "-10", "--t-max", "1",
                     "--samples", "2", "--no-area-deviation", "--progress-seconds", "0", "-o", out, "--force", NULL};
     if (run_child(args, &base) || base.status) failed = 1;
     unlink(out);
   }
   static const int isides[] = {58, 183, 578};
-  for (int k = 0, first = 1; k < 3; k++) {
+  for (int k = 0, first = 1; k < 3 && PART("ising"); k++) {
     if (isides[k] > max_side) continue;
     const long n = 3L * isides[k] * isides[k] - 3L * isides[k] + 1;
     char side[16], events[32], small[32];
