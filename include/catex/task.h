@@ -47,7 +47,8 @@ typedef struct catex_task_runner catex_task_runner;
 
 /* cache_bytes caps the memory of the worker's cache of lattices and pair
  * potentials (least recently used entries go first; the entry in use is kept
- * even if it alone exceeds the cap). */
+ * even if it alone exceeds the cap); after catex_task_runner_share_memory it
+ * is also the node's budget of shared V and dense KMC tables. */
 catex_status catex_task_runner_create(const catex_job *job, size_t cache_bytes, catex_task_runner **out,
                                       catex_error *err);
 void catex_task_runner_destroy(catex_task_runner *runner);

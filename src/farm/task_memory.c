@@ -55,10 +55,18 @@ catex_status catex_memory_plan_create(const catex_job *job, size_t cache_bytes, 
   memset(plan, 0, sizeof *plan);
   int cap = 0;
   char key[1024], other[1024];
+  const catex_task *prev = NULL;
   for (long id = 0; id < catex_job_num_tasks(job); id++) {
     const catex_task *t = catex_job_task(job, id);
     const catex_study *s = catex_job_study(job, t->study);
     const double eps = t->value[CATEX_PARAM_EPS];
+    /* replicas of one state point follow each other: nothing new */
+    if (prev && prev->study == t->study && prev->lattice.kind == t->lattice.kind &&
+        prev->lattice.side == t->lattice.side && prev->lattice.shell_layers == t->lattice.shell_layers &&
+        prev->lattice.kshell == t->lattice.kshell &&
+        prev->value[CATEX_PARAM_EPS] == eps && prev->value[CATEX_PARAM_KT] == t->value[CATEX_PARAM_KT])
+      continue;
+    prev = t;
     const int need_V = s->kind == CATEX_STUDY_POTENTIAL || (eps != 0 && !isnan(eps));
     const int area = s->kind != CATEX_STUDY_POTENTIAL && s->area_deviation && t->lattice.kind == CATEX_LATTICE_HEXAGON;
     task_cache_key k = {t->lattice, s->nnn, s->petsc_options, NULL};

@@ -400,11 +400,11 @@ static catex_status check_size(const jctx *c, const jentry *e, const char *path,
   if (n > (long)CATEX_MAX_DENSE_SITES && (s->kind == CATEX_STUDY_POTENTIAL || eps_max != 0)) {
     const yaml_node_t *at = e[CATEX_PARAM_SIDE].value;
     return jfail(c, jline(at), jpath(key, sizeof key, path, "side"),
-                 "core %s %ld with %ld shell layers gives %ld sites: %s needs the dense pair potential V "
-                 "(8 N^2 = %.0f GB), limited to %ld sites; short-range models (eps = 0) allow up to %ld",
-                 s->lattice == CATEX_LATTICE_HEXAGON ? "side" : "L", side, shell, n,
+                 "core %s %ld with %ld shell layers gives %ld sites (limit %ld where the dense pair potential "
+                 "V is needed, as for %s: 8 N^2 = %.0f GB; short-range models with eps = 0 allow up to %ld)",
+                 s->lattice == CATEX_LATTICE_HEXAGON ? "side" : "L", side, shell, n, (long)CATEX_MAX_DENSE_SITES,
                  s->kind == CATEX_STUDY_POTENTIAL ? "a potential study" : "eps != 0", 8.0 * n * n / 1e9,
-                 (long)CATEX_MAX_DENSE_SITES, (long)CATEX_MAX_SITES);
+                 (long)CATEX_MAX_SITES);
   }
   s->max_sites = (int)n;
   double ntasks = s->replicas;
