@@ -9,6 +9,9 @@
  * arena (one rank, or a block that does not fit) V is private as before. */
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "catex/build_progress.h"
 #include "catex/kmc.h"
@@ -156,6 +159,12 @@ static catex_status solve(task_cache *c, entry *e, const task_cache_key *k, int 
     catex_elastic_destroy(e->el);
     e->el = NULL;
   }
+#if defined(__GLIBC__)
+  /* The factorisation leaves its many medium-sized blocks free inside the
+   * heap, where glibc keeps them: at L = 30 ~1 GB that the dense KMC table,
+   * built next, would otherwise add to. Hand them back to the system. */
+  malloc_trim(0);
+#endif
   return st;
 }
 
