@@ -164,7 +164,7 @@ catex_status catex_node_arena_create(MPI_Comm comm, size_t bytes, size_t keep, c
   if (a->node_rank == 0) {
     memset(a->dir, 0, sizeof *a->dir);
     a->dir->capacity = data_bytes;
-    a->dir->keep = keep;
+    a->dir->keep = keep > 0 ? keep + (size_t)MAX_SLOTS * ALIGN : 0; /* the same room for rounding */
   }
   MPI_Win_lock_all(MPI_MODE_NOCHECK, a->win);
   MPI_Win_sync(a->win);
