@@ -9,3 +9,4 @@ catex_script_test(test_memory_estimate COMMAND /usr/bin/python3 ${CMAKE_CURRENT_
 catex_script_test(test_memory_short_range COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_memory_short_range.sh
                   TIMEOUT 600 LABELS farm)
 catex_test(test_node_arena SOURCES test_node_arena.c NPROCS 3 LABELS mpi)
+catex_test(test_memory_blocks SOURCES test_memory_blocks.c)

@@ -254,11 +254,19 @@ static catex_status project(double *V, int n, double *symmetry_error, catex_erro
  * any N where the cap binds), so the V build needs V, the N x orbits
  * representative columns and the factor, never a dense dN x N array. */
 #define SOLVE_BLOCK_DOUBLES (16L << 20)
+#define SOLVE_BLOCK_MAX 128 /* columns: BLAS-3 is efficient long before; progress every block */
+/* CHOLMOD solves right-hand sides in groups of 4, with other code (and other
+ * rounding) for a last group of 1-3: blocks that are multiples of 4 keep the
+ * groups of a one-block solve, so V does not depend on the block size
+ * (tested, test_memory_blocks); other sizes change its last bits. */
+#define SOLVE_GROUP 4
 
 int catex_elastic_solve_block(int n, int dim, int columns)
 {
   long nb = SOLVE_BLOCK_DOUBLES / ((long)dim * n);
-  if (nb < 1) nb = 1;
+  if (nb > SOLVE_BLOCK_MAX) nb = SOLVE_BLOCK_MAX;
+  nb = nb / SOLVE_GROUP * SOLVE_GROUP;
+  if (nb < SOLVE_GROUP) nb = SOLVE_GROUP;
   return nb < columns ? (int)nb : columns;
 }
 
@@ -279,7 +287,16 @@ catex_status catex_elastic_potential(catex_elastic *el, double *V, catex_potenti
   catex_status st = CATEX_OK;
   const int keep_G = !el->skip_displacements;
   /* with G kept, X holds every solved column (G is built from them) */
-  const int nb = keep_G ? nrep : catex_elastic_solve_block(n, el->dim, nrep);
+  int nb = keep_G ? nrep : catex_elastic_solve_block(n, el->dim, nrep);
+  {
+    /* -<prefix>block_columns n: fewer columns per block (progress lines
+     * more often; the tests check that V does not depend on it) */
+    PetscInt cap = 0;
+    PetscBool set = PETSC_FALSE;
+    if (!keep_G && PetscOptionsGetInt(el->petsc_options, el->prefix, "-block_columns", &cap, &set) == 0 && set &&
+        cap >= 1 && cap < nb)
+      nb = cap < SOLVE_GROUP ? SOLVE_GROUP : (int)cap / SOLVE_GROUP * SOLVE_GROUP;
+  }
   double *X = malloc(sizeof(double) * (size_t)ndof * (size_t)nb);
   double *Vrep = malloc(sizeof(double) * (size_t)n * (size_t)nrep);
   double *G = el->G || !keep_G ? el->G : malloc(sizeof(double) * (size_t)ndof * (size_t)n);
@@ -289,8 +306,8 @@ catex_status catex_elastic_potential(catex_elastic *el, double *V, catex_potenti
     goto done;
   }
   if ((st = start_columns_of_V(el, Vrep, err))) goto done;
-  for (int o0 = 0; o0 < nrep; o0 += nb) {
-    const int m = nrep - o0 < nb ? nrep - o0 : nb;
+  for (int o0 = 0, m = 0; o0 < nrep; o0 += m) {
+    m = nrep - o0 < nb ? nrep - o0 : nb;
     catex_potential_info block;
     if ((st = catex_elastic_solve_columns(el, el->sym.orbit_rep + o0, m, X, &block, err))) goto done;
     if ((st = block_columns_of_V(el, X, o0, m, Vrep, err))) goto done;
