@@ -151,6 +151,6 @@ int main(int argc, char **argv)
   check_rejected(&t, CATEX_LATTICE_HEXAGON, 5, 1, -2.0, "K_shell");
   check_rejected(&t, CATEX_LATTICE_CUBE, 5, 1, NAN, "K_shell = nan");
   check_rejected(&t, CATEX_LATTICE_CUBE, 5, 1, INFINITY, "K_shell = inf");
-  check_rejected(&t, CATEX_LATTICE_HEXAGON, 400, 0, 1.0, "limit");
+  check_rejected(&t, CATEX_LATTICE_HEXAGON, 2000, 0, 1.0, "limit"); /* 11994001 > CATEX_MAX_SITES */
   return catex_check_finish(&t);
 }

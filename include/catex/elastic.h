@@ -20,6 +20,10 @@ typedef enum {
   CATEX_RIGID_NULLSPACE = 1 /* MatNullSpace on D with a Krylov solve */
 } catex_rigid_treatment;
 
+/* Progress of the V build: called after each block of solved columns with
+ * the columns done so far, their total and the seconds since the solve began. */
+typedef void (*catex_elastic_progress)(void *ctx, int done, int total, double seconds);
+
 typedef struct {
   catex_nnn_mismatch nnn;
   catex_rigid_treatment rigid;
@@ -30,7 +34,9 @@ typedef struct {
                                  PETSc option -<prefix>symmetry false. Default 0. */
   int skip_displacements;     /* 1: do not keep the displacement response G (saves d N^2
                                  doubles, e.g. 180 MB at N = 2744 in 3D); the displacement
-                                 functions then fail with CATEX_ERR_STATE. Default 0. */
+                                 functions then use the sparse solve. Default 0. */
+  catex_elastic_progress progress; /* NULL: silent */
+  void *progress_ctx;
 } catex_elastic_options;
 
 /* Defaults: unit NNN mismatch, the default rigid treatment, prefix "potential_". */
@@ -75,8 +81,16 @@ catex_status catex_elastic_potential(catex_elastic *el, double *V, catex_potenti
  * before a successful catex_elastic_potential or with skip_displacements. */
 const double *catex_elastic_displacement_response(const catex_elastic *el);
 
-/* u = (1/2) D^+ C sigma (N x d row-major), using G. */
-catex_status catex_elastic_displacements(const catex_elastic *el, const signed char *sigma, double *u,
+/* u = (1/2) D^+ C sigma (N x d row-major): from G when it is kept, else
+ * by one sparse solve with the factorisation of D (built at the first
+ * call, or kept from catex_elastic_potential, and reused by every later
+ * call: O(nnz of the factor) per call, no N x N array). Both give the same
+ * u to rounding (~1e-15 relative). Works before catex_elastic_potential. */
+catex_status catex_elastic_displacements(catex_elastic *el, const signed char *sigma, double *u,
                                          catex_error *err);
+
+/* Bytes held by el beyond the lattice: the sparse D, C, S, the factor (if
+ * built) and G (if kept). */
+size_t catex_elastic_bytes(const catex_elastic *el);
 
 #endif

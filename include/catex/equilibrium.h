@@ -48,6 +48,11 @@ typedef struct {
                             have accumulated round-off (checked after each sweep); 0 = never
                             (tests). Default 100000: drift ~ sqrt(1e5) ulp, cost ~1% */
   const catex_run_hook *hook; /* progress / early stop, polled after every sweep (NULL: none) */
+  /* Area deviation without a dense G: u = (1/2) D^+ C sigma from this
+   * function at each measurement (e.g. a sparse solve,
+   * catex_elastic_displacements); used when G is NULL. Default NULL. */
+  catex_status (*displacements)(void *ctx, const signed char *sigma, double *u, catex_error *err);
+  void *displacements_ctx;
 } catex_equilibrium_params;
 
 void catex_equilibrium_params_default(catex_equilibrium_params *p);
@@ -104,7 +109,8 @@ const int *catex_equilibrium_core_sites(const catex_equilibrium *eq);   /* N_cor
 const signed char *catex_equilibrium_sigma(const catex_equilibrium *eq); /* N, current configuration */
 /* (V sigma) at the core sites, in core order, as kept incrementally; NULL if eps == 0. */
 const double *catex_equilibrium_core_fields(const catex_equilibrium *eq);
-/* Displacements u = G sigma (N x d) as kept incrementally; NULL unless area_deviation. */
+/* Displacements u = G sigma (N x d) as kept incrementally (with G; with a
+ * displacement function: as of the last measurement); NULL unless area_deviation. */
 const double *catex_equilibrium_displacements(const catex_equilibrium *eq);
 double catex_equilibrium_energy(const catex_equilibrium *eq);           /* incremental E */
 void catex_equilibrium_counts(const catex_equilibrium *eq, long *attempts, long *accepted);

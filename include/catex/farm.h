@@ -34,7 +34,8 @@ typedef struct {
   int force;                 /* replace an existing file */
   double checkpoint_seconds; /* < 0: the job's checkpoint_minutes */
   double progress_seconds;   /* interval of progress lines (<= 0: only the last) */
-  size_t cache_bytes;        /* cap of each rank's lattice / pair-potential cache */
+  size_t cache_bytes;        /* cap of each node's shared pair potentials (and of each rank's private cache) */
+  size_t max_memory;         /* per-node limit checked before a run (0: the node's available memory) */
   size_t flush_bytes;        /* a rank holding more unflushed results than this triggers a flush */
   int master_works;          /* 1: rank 0 also runs tasks; 0: it only dispatches; -1: auto (works below 16 ranks) */
   int prefetch;              /* tasks a worker holds at once (running + queued), >= 1; default 3 */

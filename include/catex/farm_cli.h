@@ -24,6 +24,13 @@ enum {
 int catex_farm_cli_run(MPI_Comm comm, const char *cmd, const catex_job *job, const catex_farm_options *opt,
                        const char *stats_path);
 
+/* Collective: prints (rank 0) the job's memory estimate per lattice, per
+ * node and per rank, and refuses (returns CATEX_EXIT_ERROR after a message
+ * with both figures) a job whose per-node need exceeds opt->max_memory, or
+ * the available memory of the tightest node when that is 0. Called by
+ * catex_farm_cli_run before anything is written. */
+int catex_farm_cli_memory_check(MPI_Comm comm, const char *cmd, const catex_job *job, const catex_farm_options *opt);
+
 /* A growing string for synthesised job texts; oom is set (and further
  * output dropped) if memory runs out. Free s when done. */
 typedef struct {

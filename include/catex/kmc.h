@@ -54,6 +54,15 @@ typedef struct {
    * has a full ring) */
   int interior_layers;
   const catex_run_hook *hook; /* progress / early stop, polled every 4096 events (NULL: none) */
+  /* Area deviation without a dense G: u = (1/2) D^+ C sigma (dN, N x d
+   * row-major) from this function at sample times only, e.g. a sparse solve
+   * (catex_elastic_displacements); used when G is NULL. */
+  catex_status (*displacements)(void *ctx, const signed char *sigma, double *u, catex_error *err);
+  void *displacements_ctx;
+  /* Optional precomputed table of the dense scheme (catex_kmc_dense_table_fill
+   * for this lattice, V and beta eps; e.g. one node-shared copy): borrowed,
+   * must outlive the engine. NULL: the engine builds its own. */
+  const double *dense_table;
 } catex_kmc_params;
 
 /* Layers >= 6: the central 331 sites of the side-16 hexagon (N = 721). */
@@ -104,7 +113,7 @@ typedef struct catex_kmc catex_kmc;
 
 /* V: dense N x N V_eff, symmetric (may be NULL if energy.eps == 0); G:
  * displacement response (dN x N, see elastic.h), needed only if
- * area_deviation in 2D. Both are borrowed and must outlive the engine. The
+ * area_deviation in 2D and p->displacements is NULL. Both are borrowed and must outlive the engine. The
  * parameter arrays (sample/snapshot times) are copied. */
 catex_status catex_kmc_create(const catex_lattice *lat, const double *V, const double *G,
                               const catex_kmc_params *p, catex_kmc **out, catex_error *err);
@@ -124,6 +133,13 @@ double catex_kmc_auto_t_min(const catex_kmc *kmc);
 const double *catex_kmc_sample_times(const catex_kmc *kmc);
 /* Sites over which f_interior is taken, and their number. */
 const int *catex_kmc_interior_sites(const catex_kmc *kmc, int *n);
+/* The dense scheme's table exp(2 beta eps V) in its grid layout: doubles
+ * needed for a lattice, and the table itself (rows [row0, row1) of it, so
+ * that several ranks can fill one shared copy). Bitwise the same values as
+ * an engine builds for itself. */
+size_t catex_kmc_dense_table_size(const catex_lattice *lat);
+catex_status catex_kmc_dense_table_fill(const catex_lattice *lat, const double *V, double beta_eps, int row0,
+                                        int row1, double *table, catex_error *err);
 
 const char *catex_kmc_stop_name(catex_kmc_stop s);
 const char *catex_kmc_algorithm_name(catex_kmc_algorithm a);

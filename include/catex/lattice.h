@@ -11,9 +11,12 @@
 
 #include "catex/error.h"
 
-/* Largest lattice accepted: the dense N x N pair potential of a larger one
- * (over 300 GB) would not fit in memory anyway. */
-#define CATEX_MAX_SITES 200000
+/* Largest lattice accepted. Short-range models (eps = 0) need O(N) memory
+ * (plus the sparse factor of D for area deviations), so the limit is only
+ * int-safe sizes of the engines; anything that needs the dense N x N pair
+ * potential is limited to CATEX_MAX_DENSE_SITES (8 N^2 bytes: 320 GB there). */
+#define CATEX_MAX_SITES 10000000
+#define CATEX_MAX_DENSE_SITES 200000
 
 typedef enum { CATEX_LATTICE_HEXAGON = 0, CATEX_LATTICE_CUBE = 1 } catex_lattice_kind;
 

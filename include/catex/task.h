@@ -12,6 +12,7 @@
 
 #include <mpi.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "catex/equilibrium.h"
 #include "catex/exchange.h"
@@ -64,7 +65,8 @@ typedef struct catex_task_runner catex_task_runner;
 
 /* cache_bytes caps the memory of the worker's cache of lattices and pair
  * potentials (least recently used entries go first; the entry in use is kept
- * even if it alone exceeds the cap). */
+ * even if it alone exceeds the cap); after catex_task_runner_share_memory it
+ * is also the node's budget of shared V and dense KMC tables. */
 catex_status catex_task_runner_create(const catex_job *job, size_t cache_bytes, catex_task_runner **out,
                                       catex_error *err);
 void catex_task_runner_destroy(catex_task_runner *runner);
@@ -96,8 +98,49 @@ void catex_task_checkpoint_path(const char *dir, long id, char *buf, size_t n);
 /* Engines of later tasks poll hook (progress, early stop; may be NULL; the
  * hook must outlive the runner's use of it). */
 void catex_task_runner_set_hook(catex_task_runner *runner, const catex_run_hook *hook);
+/* Collective over comm (every rank at the same point, after a successful
+ * create on all): makes the node arena that shares V_eff and the dense KMC
+ * tables among the ranks of each node (src/memory/node_arena.c), sized
+ * from the job: the distinct V and tables its tasks need, capped at
+ * cache_bytes per node but never below the largest single need. No arena
+ * when no task needs V. Errors are agreed (all ranks fail together). */
+catex_status catex_task_runner_share_memory(catex_task_runner *runner, MPI_Comm comm, catex_error *err);
 
 /* Cache counters: elastic solves done and cache hits so far. */
 void catex_task_runner_cache_stats(const catex_task_runner *runner, long *solves, long *hits);
+
+/* ---- memory accounting (src/farm/task_memory.c) ---- */
+
+#define CATEX_MEMORY_MAX_TABLES 64
+
+typedef struct {
+  catex_lattice_spec spec;
+  catex_nnn_mismatch nnn;
+  const char *petsc_options;
+  int nsites, dim;
+  int needs_V, needs_disp, potential, equilibrium_V;
+  int tables;                 /* distinct dense KMC tables (beta eps values) */
+  double table_beta_eps[CATEX_MEMORY_MAX_TABLES];
+  size_t V, table;            /* node-shared: V_eff, one dense table */
+  size_t factor, sparse;      /* per rank: factor of D; D, C, S and the lattice */
+  size_t build, engine;       /* per rank: V build temporaries; engine arrays */
+} catex_memory_lattice;
+
+typedef struct {
+  int n;
+  catex_memory_lattice *lat;  /* distinct lattices (V keys) of the job */
+  int ranks_per_node;
+  size_t shared_node;         /* node arena: V and tables, one copy per node */
+  size_t private_rank;        /* largest private need of one rank */
+  size_t rank_peak;           /* bound of one rank's peak RSS (private + the shared pages it maps) */
+  size_t node_peak;           /* shared_node + ranks_per_node x private_rank */
+} catex_memory_plan;
+
+/* Upper bounds of what the job needs (see task_memory.c for the formula). */
+catex_status catex_memory_plan_create(const catex_job *job, size_t cache_bytes, int ranks_per_node,
+                                      catex_memory_plan *plan, catex_error *err);
+void catex_memory_plan_free(catex_memory_plan *plan);
+/* One line per lattice that needs V or a factorisation, then the totals. */
+void catex_memory_plan_print(const catex_memory_plan *plan, FILE *out, const char *label);
 
 #endif

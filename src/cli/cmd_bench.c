@@ -15,6 +15,8 @@ static const struct {
     {"farm", "task-farm parallel efficiency and dispatch cost per task", catex_bench_farm},
     {"exchange", "replica-exchange overhead per sweep at side 24, round trips of a side-16 ladder",
      catex_bench_exchange},
+    {"scale", "V build time / peak RSS (cube L 12, 20, 30, hexagon 60), node sharing, Ising bytes/site",
+     catex_bench_scale},
 };
 
 void catex_cmd_bench_usage(FILE *out)

@@ -57,6 +57,8 @@ void catex_cmd_equilibrium_usage(FILE *out)
           "      --force                     replace an existing file\n"
           "      --resume                    continue a killed run with the same options\n"
           "      --progress-seconds S        progress interval on rank 0 (default 10)\n"
+          "      --max-memory SIZE           refuse the run if its estimated need per node exceeds\n"
+          "                                  SIZE (MB, or K/M/G/T; default: available memory)\n"
           "  -h, --help                      this text\n"
           "\n"
           "PETSc options (one dash, e.g. -potential_ksp_type cg) apply to the potential solve.\n"

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catex/build_progress.h"
 #include "catex/elastic.h"
 #include "catex/task.h"
 #include "cli_common.h"
@@ -308,13 +309,27 @@ static int compute(const potential_args *a, catex_lattice **lat, double **V, cat
     return -1;
   }
   const int n = catex_lattice_num_sites(*lat);
+  if (n > CATEX_MAX_DENSE_SITES) {
+    fprintf(stderr, "catex %s: %d sites: the dense pair potential V (8 N^2 = %.0f GB) is limited to %d sites\n", CMD,
+            n, 8.0 * n * n / 1e9, CATEX_MAX_DENSE_SITES);
+    return -1;
+  }
   *V = malloc(sizeof(double) * (size_t)n * (size_t)n);
   if (!*V) {
     fprintf(stderr, "catex %s: out of memory for V (%d x %d)\n", CMD, n, n);
     return -1;
   }
   int rc = 0;
-  if (catex_elastic_create(*lat, &a->elastic, &el, &err) || catex_elastic_potential(el, *V, info, &err)) {
+  /* the command writes V only: no dense displacement response (d N^2 doubles) */
+  catex_elastic_options opt = a->elastic;
+  opt.skip_displacements = 1;
+  catex_build_progress progress;
+  catex_build_progress_init(&progress, stderr, 10.0, "catex %s: %s %s %d (%d sites)", CMD,
+                            catex_lattice_kind_name(a->spec.kind), a->spec.kind == CATEX_LATTICE_CUBE ? "L" : "side",
+                            a->spec.side, n);
+  opt.progress = catex_build_progress_report;
+  opt.progress_ctx = &progress;
+  if (catex_elastic_create(*lat, &opt, &el, &err) || catex_elastic_potential(el, *V, info, &err)) {
     fprintf(stderr, "catex %s: %s\n", CMD, err.message);
     rc = -1;
   }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "catex/farm_cli.h"
+#include "catex/sysmem.h"
 #include "cli_common.h"
 #include "commands.h"
 
@@ -28,7 +29,11 @@ void catex_cmd_run_usage(FILE *out)
           "      --progress-seconds S   interval of progress lines on rank 0 (default 10;\n"
           "                             0: only the final line)\n"
           "      --checkpoint-minutes M override the job's checkpoint_minutes\n"
-          "      --cache-mb MB          per-rank cap of the pair-potential cache (default 1024)\n"
+          "      --cache-mb MB          per-node cap of the shared pair potentials and KMC\n"
+          "                             tables (and of each rank's private cache; default 1024)\n"
+          "      --max-memory SIZE      refuse a job whose estimated need per node exceeds\n"
+          "                             SIZE (MB, or with K/M/G/T; default: the node's\n"
+          "                             available memory / cgroup limit)\n"
           "      --rank0 MODE           work: rank 0 also runs tasks; dispatch: it only\n"
           "                             hands them out; auto (default): work below 16 ranks\n"
           "      --stats FILE           write run statistics as JSON (\"-\": stdout)\n"
@@ -54,7 +59,7 @@ void catex_cmd_run_usage(FILE *out)
 
 int catex_cmd_run(int argc, char **argv)
 {
-  enum { O_RESUME = 256, O_FORCE, O_PROGRESS, O_CHECKPOINT, O_CACHE, O_RANK0, O_STATS, O_PREFETCH, O_GRACE };
+  enum { O_RESUME = 256, O_FORCE, O_PROGRESS, O_CHECKPOINT, O_CACHE, O_RANK0, O_STATS, O_PREFETCH, O_GRACE, O_MAXMEM };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"resume", no_argument, NULL, O_RESUME},
@@ -66,6 +71,7 @@ int catex_cmd_run(int argc, char **argv)
       {"stats", required_argument, NULL, O_STATS},
       {"prefetch", required_argument, NULL, O_PREFETCH},
       {"grace-seconds", required_argument, NULL, O_GRACE},
+      {"max-memory", required_argument, NULL, O_MAXMEM},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -128,6 +134,12 @@ int catex_cmd_run(int argc, char **argv)
       bad = catex_cli_parse_double("run", "--grace-seconds", optarg, &opt.grace_seconds);
       if (!bad && !(opt.grace_seconds >= 0 && opt.grace_seconds <= 86400)) {
         fprintf(errs, "catex run: --grace-seconds: '%s' must be in 0 .. 86400\n", optarg);
+        bad = 1;
+      }
+      break;
+    case O_MAXMEM:
+      if (catex_parse_memory(optarg, &opt.max_memory) != 0) {
+        fprintf(errs, "catex run: --max-memory: '%s' is not a memory size (e.g. 8G, 500M, or MB)\n", optarg);
         bad = 1;
       }
       break;

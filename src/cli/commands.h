@@ -32,5 +32,6 @@ int catex_bench_kmc(int argc, char **argv);
 int catex_bench_equilibrium(int argc, char **argv);
 int catex_bench_farm(int argc, char **argv);
 int catex_bench_exchange(int argc, char **argv);
+int catex_bench_scale(int argc, char **argv);
 
 #endif

@@ -48,6 +48,12 @@ struct catex_elastic {
   int *pinned;               /* nrigid DOFs pinned by the pin treatment */
   catex_elastic_symmetry sym;
   double *G;                 /* (1/2) D^+ C, dN x N row-major; NULL before potential */
+  Mat A;                     /* the operator solved (pinned D or D with its null space) */
+  KSP ksp;                   /* its solver (factored once: elastic_solve.c); NULL until the first solve */
+  PetscReal residual_tol;
+  double *rhs;               /* dN scratch of the displacement solve */
+  catex_elastic_progress progress;
+  void *progress_ctx;
   double assemble_seconds;
 };
 
@@ -65,10 +71,15 @@ catex_status catex_elastic_symmetry_find(const catex_lattice *lat, int enabled, 
                                          catex_error *err);
 void catex_elastic_symmetry_free(catex_elastic_symmetry *sym);
 
-/* elastic_solve.c: X (dN x ncols, column-major) = D^+ C[:, cols],
- * minimum-norm. Fills the solver fields of info (may be NULL). */
-catex_status catex_elastic_solve_columns(const catex_elastic *el, const int *cols, int ncols, double *X,
+/* elastic_solve.c: builds el->A and el->ksp (the factorisation) if absent. */
+catex_status catex_elastic_factor(catex_elastic *el, catex_error *err);
+/* X (dN x ncols, column-major) = D^+ C[:, cols], minimum-norm. Fills the
+ * solver fields of info (may be NULL). */
+catex_status catex_elastic_solve_columns(catex_elastic *el, const int *cols, int ncols, double *X,
                                          catex_potential_info *info, catex_error *err);
+
+/* Right-hand sides solved at once by the V build (elastic.c). */
+int catex_elastic_solve_block(int n, int dim, int columns);
 
 /* X -= Q Q^T X for ncols columns of length ndof: removes the components
  * along the m orthonormal columns of Q (rigid modes, or Gram-Schmidt). */

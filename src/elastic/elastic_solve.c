@@ -182,12 +182,46 @@ static void describe_solver(KSP ksp, catex_potential_info *info)
     snprintf(info->factor_solver, sizeof info->factor_solver, "%s", mst);
 }
 
-catex_status catex_elastic_solve_columns(const catex_elastic *el, const int *cols, int ncols, double *X,
+/* The operator and its KSP (for PIN: the sparse Cholesky factor), built at
+ * the first solve and kept in el: the V build solves its columns block by
+ * block through it and the displacement function reuses it for every
+ * sample of every trajectory of the lattice. */
+catex_status catex_elastic_factor(catex_elastic *el, catex_error *err)
+{
+  catex_status st = CATEX_OK;
+  if (el->ksp) return CATEX_OK;
+  if (el->rigid == CATEX_RIGID_PIN)
+    CATEX_PETSC(pinned_operator(el, &el->A), fail);
+  else
+    CATEX_PETSC(nullspace_operator(el, el->positions, &el->A), fail);
+  CATEX_PETSC(configure_ksp(el, el->A, &el->ksp, &el->residual_tol), fail);
+  {
+    PetscPushErrorHandler(PetscReturnErrorHandler, NULL);
+    PetscErrorCode ierr = KSPSetUp(el->ksp);
+    PetscPopErrorHandler();
+    if (ierr) {
+      const char *what = NULL;
+      PetscErrorMessage(ierr, &what, NULL);
+      st = catex_error_set(err, CATEX_ERR_SOLVER,
+                           "elastic operator setup failed (%s, PETSc error %d: %s); check -%sksp_type / -%spc_type",
+                           el->rigid == CATEX_RIGID_PIN ? "pinned rigid modes" : "rigid-body null space", (int)ierr,
+                           what ? what : "unknown", el->prefix, el->prefix);
+      goto fail;
+    }
+  }
+  return CATEX_OK;
+fail:
+  KSPDestroy(&el->ksp);
+  MatDestroy(&el->A);
+  return st;
+}
+
+catex_status catex_elastic_solve_columns(catex_elastic *el, const int *cols, int ncols, double *X,
                                          catex_potential_info *info, catex_error *err)
 {
   const int ndof = el->dim * el->n;
   catex_status st = CATEX_OK;
-  Mat A = NULL, Bmat = NULL, Xmat = NULL;
+  Mat Bmat = NULL, Xmat = NULL;
   KSP ksp = NULL;
   PetscReal residual_tol = 1e-8;
   double *B = calloc((size_t)ndof * (size_t)ncols, sizeof(double));
@@ -200,14 +234,12 @@ catex_status catex_elastic_solve_columns(const catex_elastic *el, const int *col
   for (int c = 0; c < ncols; c++) colpos[cols[c]] = c;
   st = extract_columns(el->C, colpos, ndof, B, err);
   if (st) goto done;
-  if (el->rigid == CATEX_RIGID_PIN) {
-    CATEX_PETSC(pinned_operator(el, &A), done);
+  if ((st = catex_elastic_factor(el, err))) goto done;
+  if (el->rigid == CATEX_RIGID_PIN)
     for (int c = 0; c < ncols; c++)
       for (int a = 0; a < el->nrigid; a++) B[(size_t)c * ndof + el->pinned[a]] = 0.0;
-  } else {
-    CATEX_PETSC(nullspace_operator(el, el->positions, &A), done);
-  }
-  CATEX_PETSC(configure_ksp(el, A, &ksp, &residual_tol), done);
+  ksp = el->ksp;
+  residual_tol = el->residual_tol;
   CATEX_PETSC(MatCreateSeqDense(PETSC_COMM_SELF, ndof, ncols, B, &Bmat), done);
   CATEX_PETSC(MatCreateSeqDense(PETSC_COMM_SELF, ndof, ncols, X, &Xmat), done);
   {
@@ -249,8 +281,6 @@ catex_status catex_elastic_solve_columns(const catex_elastic *el, const int *col
 done:
   MatDestroy(&Bmat);
   MatDestroy(&Xmat);
-  KSPDestroy(&ksp);
-  MatDestroy(&A);
   free(B);
   free(colpos);
   return st;

@@ -44,8 +44,9 @@ static catex_status validate(const catex_lattice *lat, const double *V, const do
                            p->refresh_accepted);
   if (p->area_deviation && catex_lattice_dim(lat) != 2)
     return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: area deviation is defined for 2D lattices only");
-  if (p->area_deviation && !G)
-    return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: area deviation needs the displacement response G");
+  if (p->area_deviation && !G && !p->displacements)
+    return catex_error_set(err, CATEX_ERR_ARG,
+                           "equilibrium: area deviation needs the displacement response G or a displacement function");
   return CATEX_OK;
 }
 
@@ -126,11 +127,14 @@ catex_status catex_equilibrium_create(const catex_lattice *lat, const double *V,
   if (p->area_deviation) {
     const int dn = eq->dim * n;
     eq->G = G;
-    eq->Gc = malloc(sizeof(double) * (size_t)nc * (size_t)dn);
-    eq->u = malloc(sizeof(double) * (size_t)dn);
-    if (!eq->Gc || !eq->u) return nomem(eq, err);
-    for (int a = 0; a < nc; a++)
-      for (int r = 0; r < dn; r++) eq->Gc[(size_t)a * dn + r] = G[(size_t)r * n + eq->core[a]];
+    eq->u = calloc((size_t)dn, sizeof(double));
+    if (!eq->u) return nomem(eq, err);
+    if (G) {
+      eq->Gc = malloc(sizeof(double) * (size_t)nc * (size_t)dn);
+      if (!eq->Gc) return nomem(eq, err);
+      for (int a = 0; a < nc; a++)
+        for (int r = 0; r < dn; r++) eq->Gc[(size_t)a * dn + r] = G[(size_t)r * n + eq->core[a]];
+    }
   }
   st = catex_eq_labels_setup(eq, err);
   if (st != CATEX_OK) {
@@ -156,7 +160,7 @@ void catex_equilibrium_refresh(catex_equilibrium *eq)
       if (a < eq->ncore && eq->core[a] == i) eq->h[a++] = s;
     }
   if (eq->m) catex_ising_fields(eq->lat, eq->sigma, eq->m);
-  if (eq->u) {
+  if (eq->u && eq->G) {
     const int dn = eq->dim * n;
     for (int r = 0; r < dn; r++) {
       const double *row = eq->G + (size_t)r * n;

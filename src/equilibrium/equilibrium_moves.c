@@ -146,7 +146,7 @@ void catex_eq_sweep(catex_equilibrium *eq)
       for (int k = nn_off[ia]; k < nn_off[ia + 1]; k++) m[nn[k]] += di;
       for (int k = nn_off[ib]; k < nn_off[ib + 1]; k++) m[nn[k]] -= di;
     }
-    if (eq->u) update_fields(eq->u, eq->Gc + (size_t)ca * dn, eq->Gc + (size_t)cb * dn, da, dn);
+    if (eq->Gc) update_fields(eq->u, eq->Gc + (size_t)ca * dn, eq->Gc + (size_t)cb * dn, da, dn);
   }
   for (int k = 0; k < 4; k++) eq->xs[k] = s[k];
   eq->E = E;

@@ -105,6 +105,8 @@ catex_status catex_equilibrium_run(catex_equilibrium *eq, catex_rng *rng, catex_
     for (int a = 0; a < CATEX_NUM_PHASES; a++) series[(size_t)(S_F0 + a) * n + t] = f[a];
     series[(size_t)S_FU * n + t] = f[CATEX_PHASE_U1] + f[CATEX_PHASE_U2];
     series[(size_t)S_E * n + t] = eq->E;
+    if (eq->u && !eq->G && st == CATEX_OK)
+      st = eq->p.displacements(eq->p.displacements_ctx, eq->sigma, eq->u, err);
     if (eq->u) series[(size_t)S_DA2 * n + t] = catex_eq_area_deviation(eq);
     if (res->snapshots && (t + 1) % per_snap == 0 && (t + 1) / per_snap <= res->nsnapshots)
       memcpy(res->snapshots + (size_t)((t + 1) / per_snap - 1) * (size_t)nsites, catex_equilibrium_sigma(eq),

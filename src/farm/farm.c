@@ -284,6 +284,7 @@ catex_status catex_farm_run(MPI_Comm comm, const catex_job *job, const catex_far
       goto done;
     }
   }
+  if ((st = catex_task_runner_share_memory(f.runner, f.comm, err))) goto done; /* collective */
   f.on_disk = f.done_before;
   if (f.rank == 0 && f.done_before)
     fprintf(opt.log, "%s: resuming %s: %ld of %ld tasks already done\n", opt.label, path, f.done_before, ntasks);

@@ -9,6 +9,7 @@
 
 #include "catex/farm_cli.h"
 #include "catex/signals.h"
+#include "catex/sysmem.h"
 
 /* "file:line: studies[0].t_max: problem" -> key "t_max", problem. */
 static int split_message(const char *msg, char *key, size_t nkey, const char **problem)
@@ -129,6 +130,8 @@ int catex_farm_cli_run(MPI_Comm comm, const char *cmd, const catex_job *job, con
   catex_farm_options o = *opt_in;
   const catex_farm_options *opt = &o;
   if (!o.cli_options) o.cli_options = cli;
+  int mem = catex_farm_cli_memory_check(comm, cmd, job, opt);
+  if (mem != CATEX_EXIT_OK) return mem;
   catex_status st = catex_farm_run(comm, job, opt, &stats, &err);
   /* Every rank exits with rank 0's verdict, whatever mpirun/srun report. */
   int code = rank == 0 ? report(cmd, st, &err, &stats, opt, stats_path) : 0;
@@ -215,8 +218,8 @@ static int parse_number(const char *cmd, const char *opt, const char *value, int
 int catex_farm_cli_options(const char *cmd, int argc, char **argv, const catex_farm_cli_param *params, int nparams,
                            catex_strbuf *study, catex_farm_options *opt, long *seed, int *help)
 {
-  enum { O_OUTPUT = 1000, O_FORCE, O_SEED, O_PROGRESS, O_HELP, O_RESUME };
-  struct option *lo = calloc((size_t)nparams + 7, sizeof *lo);
+  enum { O_OUTPUT = 1000, O_FORCE, O_SEED, O_PROGRESS, O_HELP, O_RESUME, O_MAXMEM };
+  struct option *lo = calloc((size_t)nparams + 8, sizeof *lo);
   int *given = calloc((size_t)nparams + 1, sizeof *given);
   int bad = 0;
   if (!lo || !given) {
@@ -232,6 +235,7 @@ int catex_farm_cli_options(const char *cmd, int argc, char **argv, const catex_f
   lo[nparams + 3] = (struct option){"progress-seconds", required_argument, NULL, O_PROGRESS};
   lo[nparams + 4] = (struct option){"help", no_argument, NULL, O_HELP};
   lo[nparams + 5] = (struct option){"resume", no_argument, NULL, O_RESUME};
+  lo[nparams + 6] = (struct option){"max-memory", required_argument, NULL, O_MAXMEM};
   opterr = 0;
   optind = 1;
   *help = 0;
@@ -282,6 +286,12 @@ int catex_farm_cli_options(const char *cmd, int argc, char **argv, const catex_f
       }
       break;
     }
+    case O_MAXMEM:
+      if (catex_parse_memory(optarg, &opt->max_memory) != 0) {
+        fprintf(stderr, "catex %s: --max-memory: '%s' is not a memory size (e.g. 8G, 500M, or MB)\n", cmd, optarg);
+        bad = 1;
+      }
+      break;
     case 'h': case O_HELP: *help = 1; goto done;
     case ':': fprintf(stderr, "catex %s: %s needs a value\n", cmd, argv[optind - 1]); bad = 1; break;
     default: fprintf(stderr, "catex %s: unknown option '%s' (see catex %s --help)\n", cmd, argv[optind - 1], cmd); bad = 1;

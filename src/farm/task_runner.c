@@ -18,6 +18,8 @@
 struct catex_task_runner {
   const catex_job *job;
   task_cache *cache;
+  catex_node_arena *arena; /* node-shared V and tables (NULL: private) */
+  size_t cache_bytes;
   PetscOptions *options; /* per study, parsed on first use (NULL: none) */
   int *options_state;    /* 0 not parsed, 1 parsed, -1 failed */
   char *ckpt_dir;        /* ladder checkpoints (NULL: none) */
@@ -39,6 +41,7 @@ catex_status catex_task_runner_create(const catex_job *job, size_t cache_bytes, 
   if (!r) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");
   r->job = job;
   r->gang = MPI_COMM_NULL;
+  r->cache_bytes = cache_bytes;
   r->options = calloc((size_t)ns, sizeof *r->options);
   r->options_state = calloc((size_t)ns, sizeof *r->options_state);
   catex_status st = (!r->options || !r->options_state) ? catex_error_set(err, CATEX_ERR_NOMEM, "out of memory")
@@ -55,6 +58,7 @@ void catex_task_runner_destroy(catex_task_runner *r)
 {
   if (!r) return;
   task_cache_destroy(r->cache);
+  catex_node_arena_destroy(r->arena);
   if (r->options)
     for (int k = 0; k < catex_job_num_studies(r->job); k++)
       if (r->options[k]) PetscOptionsDestroy(&r->options[k]);
@@ -92,6 +96,28 @@ void catex_task_runner_flushed(catex_task_runner *r)
   if (r->ckpt_dir) rmdir(r->ckpt_dir); /* only succeeds once no checkpoint is left */
 }
 
+catex_status catex_task_runner_share_memory(catex_task_runner *r, MPI_Comm comm, catex_error *err)
+{
+  catex_memory_plan plan;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  catex_status st = catex_memory_plan_create(r->job, r->cache_bytes, 1, &plan, err);
+  int ok = st == CATEX_OK, all = 0;
+  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
+  if (!all) {
+    catex_memory_plan_free(&plan);
+    return st ? st : catex_error_set(err, CATEX_ERR_NOMEM, "another rank ran out of memory");
+  }
+  /* CATEX_SHARED_MEMORY=0: every rank keeps private copies (for tests
+   * comparing the two; the environment is the same on every rank) */
+  const char *env = getenv("CATEX_SHARED_MEMORY");
+  const size_t bytes = env && strcmp(env, "0") == 0 ? 0 : plan.shared_node;
+  catex_memory_plan_free(&plan);
+  if ((st = catex_node_arena_create(comm, bytes, r->cache_bytes, &r->arena, err))) return st;
+  task_cache_set_arena(r->cache, r->arena, rank);
+  return CATEX_OK;
+}
+
 void catex_task_runner_cache_stats(const catex_task_runner *r, long *solves, long *hits)
 {
   task_cache_stats(r->cache, solves, hits);
@@ -115,9 +141,15 @@ static catex_status study_options(catex_task_runner *r, int k, PetscOptions *opt
   return CATEX_OK;
 }
 
-static catex_status run_kmc(const catex_run_hook *hook, const catex_study *s, const catex_task *t,
-                            const catex_lattice *lat, const double *V,
-                            const double *G, int area, catex_rng *rng, catex_task_result *res, catex_error *err)
+/* catex_kmc_params.displacements / catex_equilibrium_params.displacements */
+static catex_status sparse_displacements(void *ctx, const signed char *sigma, double *u, catex_error *err)
+{
+  return catex_elastic_displacements(ctx, sigma, u, err);
+}
+
+static catex_status run_kmc(catex_task_runner *r, const task_cache_key *key, const catex_study *s,
+                            const catex_task *t, const catex_lattice *lat, const double *V, catex_elastic *el,
+                            int area, catex_rng *rng, catex_task_result *res, catex_error *err)
 {
   catex_kmc_params p;
   catex_kmc_params_default(&p);
@@ -136,10 +168,16 @@ static catex_status run_kmc(const catex_run_hook *hook, const catex_study *s, co
   p.snapshot_times = s->snapshot_times;
   p.area_deviation = area;
   p.interior_layers = s->interior_layers;
-  p.hook = hook;
+  p.hook = r->hook;
+  p.displacements = sparse_displacements;
+  p.displacements_ctx = el;
   catex_kmc *kmc = NULL;
-  catex_status st;
-  if ((st = catex_kmc_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &kmc, err)) ||
+  catex_status st = CATEX_OK;
+  /* the same beta eps as the engine's (beta = 1 / kT) */
+  if (p.energy.eps != 0 && p.algorithm != CATEX_KMC_ALGO_LOCAL &&
+      (st = task_cache_dense_table(r->cache, key, lat, V, (1.0 / p.kT) * p.energy.eps, &p.dense_table, err)))
+    return st;
+  if ((st = catex_kmc_create(lat, p.energy.eps != 0 ? V : NULL, NULL, &p, &kmc, err)) ||
       (st = catex_kmc_result_alloc(&res->kmc, p.nsamples, p.nsnapshots, catex_lattice_num_sites(lat), err)) ||
       (st = catex_kmc_run(kmc, rng, &res->kmc, err)))
     catex_kmc_result_free(&res->kmc);
@@ -148,8 +186,8 @@ static catex_status run_kmc(const catex_run_hook *hook, const catex_study *s, co
 }
 
 static catex_status run_equilibrium(const catex_run_hook *hook, const catex_study *s, const catex_task *t,
-                                    const catex_lattice *lat,
-                                    const double *V, const double *G, int area, catex_rng *rng,
+                                    const catex_lattice *lat, const double *V, catex_elastic *el, int area,
+                                    catex_rng *rng,
                                     catex_task_result *res, catex_error *err)
 {
   catex_equilibrium_params p;
@@ -166,9 +204,11 @@ static catex_status run_equilibrium(const catex_run_hook *hook, const catex_stud
   p.keep_series = s->series;
   p.snapshot_every = s->snapshot_every;
   p.hook = hook;
+  p.displacements = sparse_displacements;
+  p.displacements_ctx = el;
   catex_equilibrium *eq = NULL;
   catex_status st;
-  if ((st = catex_equilibrium_create(lat, p.energy.eps != 0 ? V : NULL, area ? G : NULL, &p, &eq, err)) ||
+  if ((st = catex_equilibrium_create(lat, p.energy.eps != 0 ? V : NULL, NULL, &p, &eq, err)) ||
       (st = catex_equilibrium_run(eq, rng, &res->eq, err)))
     catex_equilibrium_result_free(&res->eq);
   catex_equilibrium_destroy(eq);
@@ -220,9 +260,10 @@ static catex_status run_exchange(catex_task_runner *r, const catex_study *s, con
   size_t nn = (size_t)res->nsites * (size_t)res->nsites;
   for (int k = 0; k < nr && !st; k++) {
     const catex_lattice *clat;
-    const double *cV, *cG;
+    const double *cV;
+    catex_elastic *cel;
     key->spec.kshell = K[k];
-    if ((st = task_cache_get(r->cache, key, 1, 0, &clat, &cV, &cG, err))) break;
+    if ((st = task_cache_get(r->cache, key, 1, 0, &clat, &cV, &cel, err))) break;
     if (!(V[k] = malloc(nn * sizeof **V))) st = catex_error_set(err, CATEX_ERR_NOMEM, "out of memory for %d potentials", nr);
     else memcpy(V[k], cV, nn * sizeof **V);
     streams[k] = t->rung_stream + k;
@@ -312,10 +353,11 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
   int need_V = s->kind == CATEX_STUDY_POTENTIAL || (t->value[CATEX_PARAM_EPS] != 0 && !isnan(t->value[CATEX_PARAM_EPS]));
   task_cache_key key = {t->lattice, s->nnn, s->petsc_options, NULL};
   const catex_lattice *lat;
-  const double *V, *G;
+  const double *V;
+  catex_elastic *el;
   catex_status st;
   st = study_options(r, t->study, &key.options, err);
-  if (!st) st = task_cache_get(r->cache, &key, need_V, area, &lat, &V, &G, err);
+  if (!st) st = task_cache_get(r->cache, &key, need_V, area, &lat, &V, &el, err);
   if (s->kind == CATEX_STUDY_EXCHANGE && r->gang != MPI_COMM_NULL) st = gang_agree(r->gang, st, err);
   if (st) return st;
   res->nsites = catex_lattice_num_sites(lat);
@@ -330,8 +372,8 @@ static catex_status run(catex_task_runner *r, const catex_task *t, catex_task_re
   }
   catex_rng *rng = NULL;
   if ((st = catex_rng_create(catex_job_seed(r->job), t->id, &rng, err))) return st;
-  st = s->kind == CATEX_STUDY_KMC ? run_kmc(r->hook, s, t, lat, V, G, area, rng, res, err)
-                                  : run_equilibrium(r->hook, s, t, lat, V, G, area, rng, res, err);
+  st = s->kind == CATEX_STUDY_KMC ? run_kmc(r, &key, s, t, lat, V, el, area, rng, res, err)
+                                  : run_equilibrium(r->hook, s, t, lat, V, el, area, rng, res, err);
   catex_rng_destroy(rng);
   return st;
 }
@@ -358,6 +400,7 @@ catex_status catex_task_runner_run(catex_task_runner *r, long id, int rank, cate
   catex_error e;
   catex_error_clear(&e);
   catex_status st = run(r, t, res, &e);
+  task_cache_end_task(r->cache);
   if (st == CATEX_ERR_INTERRUPTED) {
     res->status = CATEX_TASK_INTERRUPTED;
     snprintf(res->message, sizeof res->message, "%.*s", (int)sizeof res->message - 1, e.message);

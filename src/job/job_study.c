@@ -484,6 +484,17 @@ static catex_status check_size(const jctx *c, const jentry *e, const char *path,
                  "core %s %ld with %ld shell layers gives %ld sites (limit %ld)",
                  s->lattice == CATEX_LATTICE_HEXAGON ? "side" : "L", side, shell, n, (long)CATEX_MAX_SITES);
   }
+  const double eps_max = fmax(fabs(max_of(s->values[CATEX_PARAM_EPS], s->nvalues[CATEX_PARAM_EPS])),
+                              fabs(min_of(s->values[CATEX_PARAM_EPS], s->nvalues[CATEX_PARAM_EPS])));
+  if (n > (long)CATEX_MAX_DENSE_SITES && (s->kind == CATEX_STUDY_POTENTIAL || eps_max != 0)) {
+    const yaml_node_t *at = e[CATEX_PARAM_SIDE].value;
+    return jfail(c, jline(at), jpath(key, sizeof key, path, "side"),
+                 "core %s %ld with %ld shell layers gives %ld sites (limit %ld where the dense pair potential "
+                 "V is needed, as for %s: 8 N^2 = %.0f GB; short-range models with eps = 0 allow up to %ld)",
+                 s->lattice == CATEX_LATTICE_HEXAGON ? "side" : "L", side, shell, n, (long)CATEX_MAX_DENSE_SITES,
+                 s->kind == CATEX_STUDY_POTENTIAL ? "a potential study" : "eps != 0", 8.0 * n * n / 1e9,
+                 (long)CATEX_MAX_SITES);
+  }
   s->max_sites = (int)n;
   double ntasks = s->replicas;
   for (int p = 0; p < CATEX_NUM_PARAMS; p++)

@@ -25,6 +25,9 @@ void catex_kmc_params_default(catex_kmc_params *p)
   p->algorithm = CATEX_KMC_ALGO_AUTO;
   p->observer = NULL;
   p->observer_ctx = NULL;
+  p->displacements = NULL;
+  p->displacements_ctx = NULL;
+  p->dense_table = NULL;
 }
 
 void catex_kmc_log_grid(double t_min, double t_max, int n, double *times)
@@ -128,8 +131,9 @@ static catex_status validate(const catex_lattice *lat, const double *V, const do
     return catex_error_set(err, CATEX_ERR_ARG, "kmc: unknown algorithm %d", (int)p->algorithm);
   if (p->interior_layers == 1)
     return catex_error_set(err, CATEX_ERR_ARG, "kmc: interior_layers = 1 (must be >= 2: layer-1 sites lack a full ring)");
-  if (p->area_deviation && catex_lattice_dim(lat) == 2 && !G)
-    return catex_error_set(err, CATEX_ERR_ARG, "kmc: area deviation needs the displacement response G");
+  if (p->area_deviation && catex_lattice_dim(lat) == 2 && !G && !p->displacements)
+    return catex_error_set(err, CATEX_ERR_ARG,
+                           "kmc: area deviation needs the displacement response G or a displacement function");
   return CATEX_OK;
 }
 
@@ -185,28 +189,13 @@ catex_status catex_kmc_create(const catex_lattice *lat, const double *V, const d
   kmc->ninterior = interior_sites(lat, p->interior_layers > 0 ? p->interior_layers : CATEX_KMC_DEFAULT_INTERIOR_LAYERS,
                                   &kmc->interior_sites);
   const size_t dn = (size_t)kmc->n * (size_t)kmc->dim;
-  if (kmc->area) {
-    kmc->udisp = kmc_alloc_doubles(dn);
-    kmc->u0 = kmc_alloc_doubles(dn);
-    kmc->Gt = kmc_alloc_doubles(dn * (size_t)kmc->n);
-    kmc->sigma_u = malloc((size_t)kmc->n);
-  }
+  if (kmc->area) kmc->udisp = kmc_alloc_doubles(dn);
   if (!kmc->sample_times || !kmc->snapshot_times || !kmc->sigma || !kmc->m || kmc->nring < 0 || kmc->ninterior < 0 ||
-      (kmc->area && (!kmc->udisp || !kmc->u0 || !kmc->Gt || !kmc->sigma_u))) {
+      (kmc->area && !kmc->udisp)) {
     const int n = kmc->n;
     catex_kmc_destroy(kmc);
     return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory allocating the kmc engine (N = %d)", n);
   }
-  if (kmc->area)
-    for (size_t r = 0; r < dn; r++) {
-      const double *g = G + r * (size_t)kmc->n;
-      double s = 0;
-      for (int j = 0; j < kmc->n; j++) {
-        kmc->Gt[(size_t)j * dn + r] = g[j];
-        s += g[j];
-      }
-      kmc->u0[r] = s;
-    }
   kmc->p.snapshot_times = kmc->snapshot_times;
 
   /* the all-A state, so that the inspection functions work before a run */
@@ -250,9 +239,6 @@ void catex_kmc_destroy(catex_kmc *kmc)
   free(kmc->ring_sites);
   free(kmc->interior_sites);
   free(kmc->udisp);
-  free(kmc->u0);
-  free(kmc->Gt);
-  free(kmc->sigma_u);
   free(kmc);
 }
 

@@ -42,6 +42,7 @@ struct kmc_dense {
   int *cell_of_site, *site_of_cell; /* site_of_cell: -1 for padding */
   double *sg, *u, *s, *ws;          /* per cell; sg, ws padded by maxoff zeros */
   double *E;                        /* n x Gp: exp(2 beta eps V) */
+  int E_owned;                      /* 0: borrowed (catex_kmc_params.dense_table) */
   double *h0;                       /* V 1: h of the all-A start */
   double *B;                        /* D x Gp */
   unsigned char *bond_ok;           /* D x Gp */
@@ -67,7 +68,7 @@ void kmc_dense_destroy(kmc_dense *d)
   free(d->u);
   free(d->s);
   free(d->ws);
-  free(d->E);
+  if (d->E_owned) free(d->E);
   free(d->h0);
   free(d->B);
   free(d->bond_ok);
@@ -125,6 +126,60 @@ static int *grid_coords(const catex_lattice *lat, grid_geom *gg)
   for (int d = 0; d < gg->ndir; d++)
     for (int k = 0; k < 3; k++) gg->dir[d][k] = dim == 2 ? dirs2[d][k] : dirs3[d][k];
   return ic;
+}
+
+/* Cells of the rate grid (a multiple of KMC_BLOCK) and the site of each
+ * cell (-1: padding); site_of_cell is allocated here. */
+static int grid_cells(const catex_lattice *lat, int **site_of_cell)
+{
+  grid_geom gg;
+  int *ic = grid_coords(lat, &gg);
+  if (!ic) return -1;
+  const int W = gg.dims[0], H = gg.dims[1], n = catex_lattice_num_sites(lat);
+  const int Gp = round_up(W * H * gg.dims[2], KMC_BLOCK);
+  if (site_of_cell) {
+    *site_of_cell = malloc(sizeof(int) * (size_t)Gp);
+    if (!*site_of_cell) {
+      free(ic);
+      return -1;
+    }
+    for (int g = 0; g < Gp; g++) (*site_of_cell)[g] = -1;
+    for (int i = 0; i < n; i++) (*site_of_cell)[ic[3 * i] + W * (ic[3 * i + 1] + H * ic[3 * i + 2])] = i;
+  }
+  free(ic);
+  return Gp;
+}
+
+size_t catex_kmc_dense_table_size(const catex_lattice *lat)
+{
+  const int Gp = grid_cells(lat, NULL);
+  return Gp < 0 ? 0 : (size_t)catex_lattice_num_sites(lat) * (size_t)Gp;
+}
+
+/* exp(2 beta eps V) in grid layout; 1 in padding cells. */
+static void fill_table(int n, size_t Gp, const int *site_of_cell, const double *V, double be, int row0, int row1,
+                       double *E)
+{
+  for (int k = row0; k < row1; k++) {
+    double *e = E + (size_t)k * Gp;
+    const double *vk = V + (size_t)k * n;
+    for (size_t g = 0; g < Gp; g++) {
+      const int j = site_of_cell[g];
+      e[g] = j >= 0 ? exp(2 * be * vk[j]) : 1.0;
+    }
+  }
+}
+
+catex_status catex_kmc_dense_table_fill(const catex_lattice *lat, const double *V, double beta_eps, int row0,
+                                        int row1, double *table, catex_error *err)
+{
+  int *site_of_cell = NULL;
+  const int Gp = grid_cells(lat, &site_of_cell);
+  if (Gp < 0) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory (dense table)");
+  const int n = catex_lattice_num_sites(lat);
+  fill_table(n, (size_t)Gp, site_of_cell, V, beta_eps, row0 < 0 ? 0 : row0, row1 > n ? n : row1, table);
+  free(site_of_cell);
+  return CATEX_OK;
 }
 
 static catex_status check_range(const catex_kmc *kmc, catex_error *err)
@@ -191,7 +246,8 @@ catex_status kmc_dense_create(catex_kmc *kmc, catex_error *err)
   d->ws = kmc_alloc_doubles(padded);
   d->u = kmc_alloc_doubles(Gp);
   d->s = kmc_alloc_doubles(Gp);
-  d->E = kmc_alloc_doubles((size_t)n * Gp);
+  d->E_owned = kmc->p.dense_table == NULL;
+  d->E = d->E_owned ? kmc_alloc_doubles((size_t)n * Gp) : (double *)kmc->p.dense_table;
   d->h0 = kmc_alloc_doubles((size_t)n);
   d->B = kmc_alloc_doubles((size_t)d->D * Gp);
   d->bond_ok = calloc((size_t)d->D * Gp, 1);
@@ -257,15 +313,7 @@ catex_status kmc_dense_create(catex_kmc *kmc, catex_error *err)
     d->fsite[k] = -1;
     d->fcell[k] = d->Gp; /* a padding cell: ws = 0 */
   }
-  /* exp(2 beta eps V) in grid layout; 1 in padding cells */
-  for (int k = 0; k < n; k++) {
-    double *e = d->E + (size_t)k * Gp;
-    const double *vk = V + (size_t)k * n;
-    for (size_t g = 0; g < Gp; g++) {
-      const int j = d->site_of_cell[g];
-      e[g] = j >= 0 ? exp(2 * beta * eps * vk[j]) : 1.0;
-    }
-  }
+  if (d->E_owned) fill_table(n, Gp, d->site_of_cell, V, beta * eps, 0, n, d->E);
   catex_local_fields(n, V, kmc->sigma, d->h0); /* kmc.c created the all-A state */
   for (int sg = -1; sg <= 1; sg += 2)
     for (int m = -Z; m <= Z; m++) STAB(d, sg, m) = exp(-beta * J * sg * m);

@@ -40,10 +40,7 @@ struct catex_kmc {
   int *interior_sites, ninterior; /* layer >= interior_layers (f_interior) */
   double auto_t_min;              /* catex_kmc_auto_t_min() */
   int area;          /* dA_rms recorded */
-  double *Gt;        /* N x dN: G transposed (rows = responses to one site) */
-  double *u0;        /* dN: u of the all-A state (row sums of G) */
-  double *udisp;     /* dN: displacements of the state sigma_u */
-  signed char *sigma_u;
+  double *udisp;     /* dN: displacements of the sampled state */
 
   kmc_dense *dense;
   kmc_local *local;

@@ -14,7 +14,7 @@
  * O(log_8 N) steps of <= 8 children, then its <= 10 channels are scanned.
  * An exchange at k changes ws only at k and (Ising) its NN, so only the
  * owners of their bonds need new totals: that sorted leaf list is
- * precomputed per site and per bond (the union of its ends' lists). Every
+ * precomputed per site (for a swap: the union of its ends' lists, merged at the event). Every
  * site has the same number of owned-bond slots (padded with a dummy
  * partner of zero weight), so the per-site sums have a fixed trip count. The tree is repaired
  * level by level over the parents of the dirty leaves, deduplicated on the
@@ -41,7 +41,9 @@ struct kmc_local {
   int *fwd;              /* n x F: partner j > i of owned bond slots, n (dummy, ws = 0) if unused */
   double *fwd_c;         /* n x F: their swap constants (0 if unused) */
   int *dl_off, *dl;      /* sorted leaves to recompute after an exchange at i */
-  int *db_off, *db;      /* the same after a swap in bond slot s (n x F lists) */
+  int *db;               /* scratch: the same after a swap of i, j (the union of
+                            their lists, merged per event: precomputed per bond
+                            they took ~300 bytes per site) */
   const int *nn_off, *nn;
   double *wtab;          /* [2][2Z+1]: w for sigma = -1 / +1 and m */
   int *work;            /* scratch: lists before deduplication, tree levels */
@@ -60,7 +62,6 @@ void kmc_local_destroy(kmc_local *l)
   free(l->fwd_c);
   free(l->dl_off);
   free(l->dl);
-  free(l->db_off);
   free(l->db);
   free(l->wtab);
   free(l->work);
@@ -164,10 +165,10 @@ catex_status kmc_local_create(catex_kmc *kmc, catex_error *err)
   l->fwd = malloc(sizeof(int) * (slots + 1));
   l->fwd_c = calloc(slots + 1, sizeof(double));
   l->dl_off = calloc((size_t)n + 1, sizeof(int));
-  l->db_off = calloc(slots + 1, sizeof(int));
+  l->db = malloc(sizeof(int) * 2 * maxdl);
   l->wtab = malloc(sizeof(double) * 2 * (2 * (size_t)Z + 1));
   l->work = malloc(sizeof(int) * 2 * maxdl);
-  if (!l->ws || !l->Fp || !l->Fm || !l->fwd || !l->fwd_c || !l->dl_off || !l->db_off || !l->wtab ||
+  if (!l->ws || !l->Fp || !l->Fm || !l->fwd || !l->fwd_c || !l->dl_off || !l->db || !l->wtab ||
       !l->work)
     return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory (local scheme, N = %d)", n);
   const double cswap[2] = {kmc->p.k_diff0, kmc->p.k_diff0 * exp(-2 * beta * J)};
@@ -196,20 +197,6 @@ catex_status kmc_local_create(catex_kmc *kmc, catex_error *err)
   for (int i = 0; i < n; i++) {
     const int m = dirty_set(lat, ising, i, l->work); /* needs room before deduplication */
     memcpy(l->dl + l->dl_off[i], l->work, sizeof(int) * (size_t)m);
-  }
-  total = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    total = 0;
-    for (size_t q = 0; q < slots; q++) {
-      l->db_off[q] = (int)total;
-      if (l->fwd[q] == n) continue;
-      const int m = merge(l, (int)(q / (size_t)F), l->fwd[q], l->work);
-      if (pass) memcpy(l->db + total, l->work, sizeof(int) * (size_t)m);
-      total += (size_t)m;
-    }
-    l->db_off[slots] = (int)total;
-    if (!pass && !(l->db = malloc(sizeof(int) * (total + 1))))
-      return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory (local scheme, N = %d)", n);
   }
   for (int s = -1; s <= 1; s += 2)
     for (int m = -Z; m <= Z; m++) WTAB(l, s, m) = exp(-beta * J * s * m);
@@ -332,8 +319,8 @@ void kmc_local_apply(catex_kmc *kmc, const kmc_move *mv)
       for (int p = l->nn_off[a]; p < l->nn_off[a + 1]; p++) set_ws(kmc, l, l->nn[p]);
       for (int p = l->nn_off[b]; p < l->nn_off[b + 1]; p++) set_ws(kmc, l, l->nn[p]);
     }
-    d = l->db + l->db_off[mv->slot];
-    nd = l->db_off[mv->slot + 1] - l->db_off[mv->slot];
+    nd = merge(l, a, b, l->db);
+    d = l->db;
   }
   double *leaf = l->lvl[0];
   int *lv = l->work, nl = 0;

@@ -1,14 +1,11 @@
 /* The Gillespie / BKL trajectory loop and the observation grid.
  *
- * Area deviation: the displacements u = G sigma are brought up to date at
- * sample times only, from the state of the previous sample: each site that
- * differs adds +-2 G[:, j] (a contiguous row of the transposed copy Gt), so a
- * sample costs d N x (sites changed since the last sample) <= d N^2, and
- * nothing per event. Updating u at every event would cost 2 d N per swap;
- * trajectories have 1e3-1e7 events but ~100 log-spaced samples, and sites
- * that flip back and forth between samples are not paid for. No linear
- * solve either way; u restarts from the exact u(all A) every run, so its
- * rounding cannot build up over an ensemble. */
+ * Area deviation: the displacements u = (1/2) D^+ C sigma are computed at
+ * sample times only, and from the state alone: by the caller's displacement
+ * function (one sparse solve with the lattice's factorisation of D: no N x N
+ * array, O(nnz of the factor) per sample) or, when a dense response G is
+ * given, as G sigma (d N^2 per sample). Nothing is paid per event, and no
+ * rounding builds up along a trajectory or over an ensemble. */
 #include <math.h>
 #include <string.h>
 
@@ -38,12 +35,16 @@ static catex_status observe(catex_kmc *kmc, obs_cache *oc, catex_error *err)
   if (kmc->area) {
     const int n = kmc->n, dn = n * kmc->dim;
     double *restrict u = kmc->udisp;
-    for (int j = 0; j < n; j++) {
-      if (kmc->sigma[j] == kmc->sigma_u[j]) continue;
-      const double *restrict g = kmc->Gt + (size_t)j * dn;
-      const double f = 2.0 * kmc->sigma[j];
-      for (int r = 0; r < dn; r++) u[r] += f * g[r];
-      kmc->sigma_u[j] = kmc->sigma[j];
+    if (kmc->G) {
+      for (int r = 0; r < dn; r++) {
+        const double *restrict g = kmc->G + (size_t)r * n;
+        double s = 0;
+        for (int j = 0; j < n; j++) s += g[j] * kmc->sigma[j];
+        u[r] = s;
+      }
+    } else {
+      catex_status st = kmc->p.displacements(kmc->p.displacements_ctx, kmc->sigma, u, err);
+      if (st) return catex_error_prefix(err, st, "kmc: area deviation");
     }
     double ms = catex_area_deviation_ms(kmc->lat, kmc->udisp, CATEX_AREA_MISMATCH, kmc->ring_sites, kmc->nring);
     if (ms < 0) return catex_error_set(err, CATEX_ERR_NOMEM, "kmc: out of memory computing the area deviation");
@@ -97,10 +98,6 @@ static void reset(catex_kmc *kmc)
   catex_ising_fields(kmc->lat, kmc->sigma, kmc->m);
   kmc->t = 0;
   kmc->nevents = kmc->nex = kmc->nswap = 0;
-  if (kmc->area) {
-    memcpy(kmc->udisp, kmc->u0, sizeof(double) * (size_t)kmc->n * (size_t)kmc->dim);
-    memset(kmc->sigma_u, 1, (size_t)kmc->n);
-  }
   if (kmc->algo == CATEX_KMC_ALGO_DENSE)
     kmc_dense_refresh(kmc);
   else

@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""The memory estimate printed before a run is an upper bound of the
+measured peak RSS (getrusage through wait4) for a few sizes, 2D and 3D,
+dense and short-range, one rank and two ranks sharing V; and a job that
+does not fit under --max-memory is refused before anything is written."""
+import os, re, subprocess, sys, tempfile
+
+exe = os.environ["CATEX_EXE"]
+fail = 0
+
+def run(argv):
+    """Runs argv, returns (exit code, stdout + stderr, peak RSS in bytes)."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = p.stdout.read().decode()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.stdout.close()
+    return os.waitstatus_to_exitcode(status), out, ru.ru_maxrss * 1024
+
+cases = [
+    ("hexagon side 20, eps 1", ["--lattice", "hexagon", "--side", "20", "--eps", "1", "--dmu", "-20", "--kT", "0.2"]),
+    ("hexagon side 36, eps 1", ["--lattice", "hexagon", "--side", "36", "--eps", "1", "--dmu", "-20", "--kT", "0.2"]),
+    ("cube L 12, eps 1", ["--lattice", "cube", "--side", "12", "--eps", "1", "--dmu", "-200", "--kT", "1.5"]),
+    ("hexagon side 100, Ising", ["--lattice", "hexagon", "--side", "100", "--J", "1", "--dmu", "-10", "--kT", "2"]),
+]
+with tempfile.TemporaryDirectory(prefix="catex-memory-estimate.") as d:
+    out_h5 = os.path.join(d, "e.h5")
+    for ranks in (1, 2):
+        for name, args in cases:
+            if ranks == 2 and "Ising" in name:
+                continue
+            argv = ([exe] if ranks == 1 else ["mpirun", "-n", "2", exe]) + ["kmc"] + args + \
+                ["--t-max", "1", "--samples", "5", "--trajectories", str(ranks), "-o", out_h5, "--force",
+                 "--progress-seconds", "0"]
+            code, text, peak = run(argv)
+            m = re.search(r"per rank at most ([0-9.]+) MB", text)
+            if code != 0 or not m:
+                print("FAIL: %s -n %d: exit %d, no estimate:\n%s" % (name, ranks, code, text))
+                fail = 1
+                continue
+            bound = float(m.group(1)) * 1048576
+            ok = peak <= bound
+            print("%s %s -n %d: peak RSS %.1f MB, estimate per rank %.1f MB" %
+                  ("ok:  " if ok else "FAIL:", name, ranks, peak / 1048576, bound / 1048576))
+            fail |= not ok
+    # over the limit: refused with both figures, nothing written
+    refused = os.path.join(d, "refused.h5")
+    code, text, _ = run([exe, "kmc", "--lattice", "hexagon", "--side", "36", "--eps", "1", "--kT", "0.2",
+                         "--t-max", "1", "-o", refused, "--max-memory", "50M"])
+    if code != 1 or "more than the limit of 50.0 MB" not in text or os.path.exists(refused):
+        print("FAIL: a job over --max-memory 50M was not refused cleanly (exit %d, file %s):\n%s" %
+              (code, os.path.exists(refused), text))
+        fail = 1
+    else:
+        print("ok:   --max-memory 50M refused, nothing written")
+    # control: the same job under a sufficient limit runs
+    code, text, _ = run([exe, "kmc", "--lattice", "hexagon", "--side", "36", "--eps", "1", "--kT", "0.2",
+                         "--t-max", "1", "--samples", "3", "-o", refused, "--max-memory", "8G"])
+    if code != 0 or not os.path.exists(refused):
+        print("FAIL: the same job with --max-memory 8G did not run (exit %d):\n%s" % (code, text))
+        fail = 1
+sys.exit(fail)
