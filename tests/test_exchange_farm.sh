@@ -7,6 +7,7 @@
 # an uninterrupted run, its checkpoint removed once it is done.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/support/kill_session.sh"
 h5tool=("/usr/bin/python3" "$here/farm/h5tool.py")
 d=$(mktemp -d /tmp/catex-exchange-farm.XXXXXX)
 trap 'rm -rf "$d"' EXIT
@@ -42,16 +43,7 @@ for _ in $(seq 1 600); do
   sleep 0.05
 done
 sleep 0.7
-kill -9 -- -"$pid" 2> /dev/null || true
-wait "$pid" 2> /dev/null || true
-# every rank of the killed run must be gone (not only mpirun) before the
-# resume: a rank still dying holds the output's lock and could land a write
-for _ in $(seq 1 200); do
-  pgrep -s "$pid" > /dev/null || break
-  pkill -9 -s "$pid" 2> /dev/null || true
-  sleep 0.05
-done
-pgrep -s "$pid" > /dev/null && { echo "FAIL: processes of the killed run are still alive"; fail=1; }
+kill_session "$pid" || fail=1
 [[ -e "$d/kill.h5.ladders/task0.ckpt" ]] || { echo "FAIL: no checkpoint was written before the kill"; fail=1; }
 mpirun -n 2 "$CATEX_EXE" run "$here/exchange/long.yaml" -o "$d/kill.h5" --resume --progress-seconds 0 \
   --checkpoint-minutes 0.003 > "$d/kill2.log" 2>&1 || { echo "FAIL: resume failed"; cat "$d/kill2.log"; fail=1; }

@@ -9,6 +9,7 @@
 # single-rank run of the same ladder.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/support/kill_session.sh"
 h5tool=("/usr/bin/python3" "$here/farm/h5tool.py")
 d=$(mktemp -d /tmp/catex-exchange-gangs.XXXXXX)
 trap 'rm -rf "$d"' EXIT
@@ -55,8 +56,7 @@ for _ in $(seq 1 1200); do
   sleep 0.05
 done
 sleep 0.7
-kill -9 -- -"$pid" 2> /dev/null || true
-wait "$pid" 2> /dev/null || true
+kill_session "$pid" || fail=1
 [[ -e "$d/kill.h5.ladders/task0.ckpt" ]] || { echo "FAIL: no checkpoint was written before the kill"; fail=1; }
 run 3 "$d/long2.yaml" "$d/kill.h5" --resume --checkpoint-minutes 0.003
 cat "$d/kill.h5.log"

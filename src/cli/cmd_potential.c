@@ -16,6 +16,7 @@
 
 #include "catex/build_progress.h"
 #include "catex/elastic.h"
+#include "catex/paths.h"
 #include "catex/task.h"
 #include "cli_common.h"
 #include "commands.h"
@@ -263,25 +264,11 @@ static int write_attributes(hid_t file, const potential_args *a, const catex_pot
          write_string_attr(file, "factor_solver", info->factor_solver);
 }
 
-/* mkdir -p of the directories leading to path (as `catex run` does for its output). */
-static void make_parents(const char *path)
-{
-  char *p = strdup(path);
-  if (!p) return;
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = '\0';
-    mkdir(p, 0777);
-    *s = '/';
-  }
-  free(p);
-}
-
 static int write_file(const char *path, const potential_args *a, const catex_lattice *lat, const double *V,
                       const catex_potential_info *info)
 {
   const int n = catex_lattice_num_sites(lat);
-  make_parents(path);
+  catex_make_parent_dirs(path);
   hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), group = -1;
   int rc = -1;
   if (file < 0) return -1;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catex/paths.h"
 #include "farm_internal.h"
 
 typedef struct {
@@ -65,25 +66,10 @@ static const char *slurm_job(void)
   return j && *j ? j : "-";
 }
 
-/* mkdir -p of the output's directories (job files name outputs such as
- * results/x.h5; the lock goes there before the output is created). */
-static void make_parents(const char *path)
-{
-  char *p = strdup(path);
-  if (!p) return;
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = '\0';
-    mkdir(p, 0777);
-    *s = '/';
-  }
-  free(p);
-}
-
 catex_status farm_lock_acquire(const char *output, char **lock_path, catex_error *err)
 {
   *lock_path = NULL;
-  make_parents(output);
+  catex_make_parent_dirs(output); /* the lock goes there before the output is created */
   size_t len = strlen(output) + 8;
   char *path = malloc(len);
   if (!path) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory");

@@ -113,7 +113,19 @@ catex_status catex_task_runner_share_memory(catex_task_runner *r, MPI_Comm comm,
   const char *env = getenv("CATEX_SHARED_MEMORY");
   const size_t bytes = env && strcmp(env, "0") == 0 ? 0 : plan.shared_node;
   catex_memory_plan_free(&plan);
-  if ((st = catex_node_arena_create(comm, bytes, r->cache_bytes, &r->arena, err))) return st;
+  if ((st = catex_node_arena_create(comm, bytes, r->cache_bytes, &r->arena, err))) {
+    /* no room for the shared copies (the failure is agreed on every rank):
+     * the run goes on with private copies, and a V that does not fit even
+     * then fails its task with the bytes needed and free */
+    if (st != CATEX_ERR_NOMEM) return st;
+    if (rank == 0)
+      fprintf(stderr, "catex: %s (%.3g GB of RAM free); every rank keeps its own copies of V instead\n",
+              err ? err->message : "no node-shared memory",
+              (double)sysconf(_SC_AVPHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / 1e9);
+    catex_error_clear(err);
+    r->arena = NULL;
+    return CATEX_OK;
+  }
   task_cache_set_arena(r->cache, r->arena, rank);
   return CATEX_OK;
 }

@@ -31,6 +31,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kmc_internal.h"
 
@@ -263,8 +264,10 @@ catex_status kmc_dense_create(catex_kmc *kmc, catex_error *err)
       !d->bond_ok || !d->fsite || !d->fcell || !d->Fp || !d->Fm || !d->rate || !d->bsum || !d->stab || !d->h) {
     free(ic);
     return catex_error_set(err, CATEX_ERR_NOMEM,
-                           "out of memory (dense scheme, N = %d: needs %d x %zu doubles for exp(2 beta eps V))",
-                           n, n, Gp);
+                           "out of memory (dense scheme, N = %d: its table exp(2 beta eps V) of %d x %zu doubles "
+                           "needs %.3g GB, %.3g GB of RAM free)",
+                           n, n, Gp, (double)n * (double)Gp * sizeof(double) / 1e9,
+                           (double)sysconf(_SC_AVPHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / 1e9);
   }
   for (size_t g = 0; g < Gp; g++) d->site_of_cell[g] = -1;
   for (int i = 0; i < n; i++) {

@@ -92,30 +92,38 @@ int catex_sites_interior_core(const catex_lattice *lat, int **sites)
   return collect_sites(lat, keep_interior_core, catex_lattice_get_spec(lat)->shell_layers, sites);
 }
 
+/* A_R - 1 of site i (A_R = 1 for an undistorted lattice, so the value is small). */
+static double area_shift(const int *off, const int *nbr, const double *pos, const double *u, double delta, int i)
+{
+  double a = 0;
+  for (int p = off[i]; p < off[i + 1]; p++) {
+    const int j = nbr[p];
+    /* the lattice constant is 1, so pos_j - pos_i is the unit bond vector */
+    double dx = -delta * (u[2 * j] - u[2 * i]) + (pos[2 * j] - pos[2 * i]);
+    double dy = -delta * (u[2 * j + 1] - u[2 * i + 1]) + (pos[2 * j + 1] - pos[2 * i + 1]);
+    a += dx * dx + dy * dy;
+  }
+  return a / (off[i + 1] - off[i]) - 1.0;
+}
+
 double catex_area_deviation_ms(const catex_lattice *lat, const double *u, double delta,
                                const int *sites, int nsites)
 {
   if (nsites <= 0) return 0.0;
   const int *off = catex_lattice_neighbor_offsets(lat), *nbr = catex_lattice_neighbors(lat);
   const double *pos = catex_lattice_positions(lat);
-  /* One pass over the shifted values a = A_R - 1 (A_R = 1 for an undistorted
-   * lattice, so a is small and sum a^2 - (sum a)^2 / n does not cancel
-   * catastrophically); no scratch memory, so measuring never fails. */
-  double sum = 0, sum2 = 0;
+  /* Two passes (the mean, then the squared deviations from it), each
+   * computing A_R afresh: no scratch memory, so measuring never fails, and
+   * no cancellation where every site has the same non-zero A_R - 1 (a
+   * uniformly contracted crystal: sum a^2 - (sum a)^2 / n would leave
+   * rounding noise of ~1e-8 in the RMS there). */
+  double sum = 0;
+  for (int k = 0; k < nsites; k++) sum += area_shift(off, nbr, pos, u, delta, sites[k]);
+  const double mean = sum / nsites;
+  double ss = 0;
   for (int k = 0; k < nsites; k++) {
-    const int i = sites[k];
-    double a = 0;
-    for (int p = off[i]; p < off[i + 1]; p++) {
-      const int j = nbr[p];
-      /* the lattice constant is 1, so pos_j - pos_i is the unit bond vector */
-      double dx = -delta * (u[2 * j] - u[2 * i]) + (pos[2 * j] - pos[2 * i]);
-      double dy = -delta * (u[2 * j + 1] - u[2 * i + 1]) + (pos[2 * j + 1] - pos[2 * i + 1]);
-      a += dx * dx + dy * dy;
-    }
-    a = a / (off[i + 1] - off[i]) - 1.0;
-    sum += a;
-    sum2 += a * a;
+    const double d = area_shift(off, nbr, pos, u, delta, sites[k]) - mean;
+    ss += d * d;
   }
-  const double ms = (sum2 - sum * sum / nsites) / nsites;
-  return ms > 0 ? ms : 0.0;
+  return ss / nsites;
 }

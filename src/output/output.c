@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "catex/paths.h"
 #include "output_internal.h"
 
 /* serial: the file is built by one rank alone with HDF5's POSIX driver
@@ -147,21 +148,6 @@ static catex_status build(const char *tmp, const catex_job *job, const char *cli
   return st;
 }
 
-/* mkdir -p of the directories leading to path (job files name outputs such
- * as results/x.h5); failures show up as a clear error of the creation. */
-static void make_parents(const char *path)
-{
-  char *p = strdup(path);
-  if (!p) return;
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = '\0';
-    mkdir(p, 0777);
-    *s = '/';
-  }
-  free(p);
-}
-
 /* Every dataset is allocated (and filled) at creation, so a typo such as a
  * potential study of 10^5 sites would otherwise fill the disk with NaN
  * before the first task runs. */
@@ -196,7 +182,7 @@ catex_status catex_output_create(MPI_Comm comm, const char *path, const catex_jo
   snprintf(tmp, len, "%s.creating", path);
   int code = 0;
   if (rank == 0) {
-    make_parents(path);
+    catex_make_parent_dirs(path);
     code = (int)check_space(path, job, err);
   }
   MPI_Bcast(&code, 1, MPI_INT, 0, comm);
