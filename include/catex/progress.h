@@ -21,4 +21,7 @@ void catex_progress_destroy(catex_progress *p);
  * the interval has passed since the last one, or if force. */
 void catex_progress_update(catex_progress *p, long done, long failed, long on_disk, int force);
 
+/* seconds as hh:mm:ss into buf ("--:--:--" when unknown, negative or absurd). */
+void catex_format_hms(char *buf, size_t n, double seconds);
+
 #endif

@@ -49,7 +49,7 @@ void catex_progress_destroy(catex_progress *p)
   free(p);
 }
 
-static void hms(char *buf, size_t n, double s)
+void catex_format_hms(char *buf, size_t n, double s)
 {
   if (!(s >= 0) || s > 1e8) {
     snprintf(buf, n, "--:--:--");
@@ -74,8 +74,8 @@ void catex_progress_update(catex_progress *p, long done, long failed, long on_di
   double rate = el > 0 ? (double)session / el : 0;
   long left = p->total - done - failed;
   char e[40], eta[40];
-  hms(e, sizeof e, el);
-  hms(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
+  catex_format_hms(e, sizeof e, el);
+  catex_format_hms(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
   fprintf(p->out, "%s%s %s  done %ld/%ld (%.1f%%)  failed %ld  on disk %ld  %.3g tasks/s  ETA %s%s", p->tty ? "\r" : "",
           p->label, e, done, p->total, p->total ? 100.0 * (double)done / (double)p->total : 100.0, failed, on_disk,
           rate, left ? eta : "00:00:00", p->tty ? "\033[K" : "\n");

@@ -6,6 +6,7 @@
  * task stays pending in the file (--resume reruns it, with the same bytes). */
 #include <stdio.h>
 
+#include "catex/progress.h"
 #include "catex/signals.h"
 #include "farm_internal.h"
 
@@ -46,16 +47,6 @@ void farm_collect_notices(farm_ctx *f)
   }
 }
 
-static void hms(char *buf, size_t n, double s)
-{
-  if (!(s >= 0) || s > 1e8) {
-    snprintf(buf, n, "--:--:--");
-    return;
-  }
-  long t = (long)(s + 0.5);
-  snprintf(buf, n, "%02ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-}
-
 static int poll(void *ctx, const catex_run_progress *p)
 {
   farm_ctx *f = ctx;
@@ -68,8 +59,8 @@ static int poll(void *ctx, const catex_run_progress *p)
     f->task_printed = now;
     const double el = now - f->task_start;
     char e[32], eta[32], pct[32] = "";
-    hms(e, sizeof e, el);
-    hms(eta, sizeof eta, p->fraction > 0 ? el * (1 - p->fraction) / p->fraction : -1);
+    catex_format_hms(e, sizeof e, el);
+    catex_format_hms(eta, sizeof eta, p->fraction > 0 ? el * (1 - p->fraction) / p->fraction : -1);
     if (p->fraction >= 0) snprintf(pct, sizeof pct, " (%.1f%%)", 100 * p->fraction);
     FILE *out = f->opt->log ? f->opt->log : stdout;
     if (p->total > 0)
