@@ -180,30 +180,6 @@ catex_status exchange_gang_swap_round(catex_exchange *ex, int failed, catex_erro
 
 /* --- gathering on member 0 ------------------------------------------------ */
 
-typedef struct {
-  char *buf;
-  size_t len, cap;
-  int failed;
-} gbuf;
-
-static void put(gbuf *w, const void *p, size_t n)
-{
-  if (w->failed) return;
-  if (w->len + n > w->cap) {
-    size_t cap = w->cap ? w->cap : 65536;
-    while (cap < w->len + n) cap *= 2;
-    char *b = realloc(w->buf, cap);
-    if (!b) {
-      w->failed = 1;
-      return;
-    }
-    w->buf = b;
-    w->cap = cap;
-  }
-  memcpy(w->buf + w->len, p, n);
-  w->len += n;
-}
-
 static int take(const char *buf, size_t len, size_t *pos, void *p, size_t n)
 {
   if (*pos + n > len) return 1;
@@ -213,7 +189,7 @@ static int take(const char *buf, size_t len, size_t *pos, void *p, size_t n)
 }
 
 /* Everything of rung k that lives only on its owner. */
-static void pack_rung(const catex_exchange *ex, int k, gbuf *w)
+static void pack_rung(const catex_exchange *ex, int k, exchange_wbuf *w)
 {
   const int nr = ex->nr, r = ex->f.r, nc = ex->ncore;
   const size_t sb = catex_equilibrium_state_bytes(ex->rung[k]);
@@ -223,7 +199,7 @@ static void pack_rung(const catex_exchange *ex, int k, gbuf *w)
     return;
   }
   catex_equilibrium_state_save(ex->rung[k], state);
-  put(w, state, sb);
+  exchange_wbuf_put(w, state, sb);
   free(state);
   char *packed = NULL;
   size_t nb = 0;
@@ -231,20 +207,20 @@ static void pack_rung(const catex_exchange *ex, int k, gbuf *w)
     w->failed = 1;
     return;
   }
-  put(w, &nb, sizeof nb);
-  put(w, packed, nb);
+  exchange_wbuf_put(w, &nb, sizeof nb);
+  exchange_wbuf_put(w, packed, nb);
   free(packed);
   for (int s = 0; s < XS_NUM; s++)
-    put(w, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
+    exchange_wbuf_put(w, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
   for (long s = 0; s < ex->nsamp; s++) {
     const size_t sk = (size_t)s * nr + k;
-    put(w, ex->samp_fU + sk, sizeof(double));
-    put(w, ex->samp_f + sk * CATEX_NUM_PHASES, sizeof(double) * CATEX_NUM_PHASES);
-    put(w, ex->samp_E + sk * nr, sizeof(double) * (size_t)nr);
+    exchange_wbuf_put(w, ex->samp_fU + sk, sizeof(double));
+    exchange_wbuf_put(w, ex->samp_f + sk * CATEX_NUM_PHASES, sizeof(double) * CATEX_NUM_PHASES);
+    exchange_wbuf_put(w, ex->samp_E + sk * nr, sizeof(double) * (size_t)nr);
   }
   const int cfg = ex->perm[k];
-  put(w, ex->z + (size_t)cfg * r, sizeof(double) * (size_t)r);
-  put(w, ex->zsigma + (size_t)cfg * nc, (size_t)nc);
+  exchange_wbuf_put(w, ex->z + (size_t)cfg * r, sizeof(double) * (size_t)r);
+  exchange_wbuf_put(w, ex->zsigma + (size_t)cfg * nc, (size_t)nc);
 }
 
 static catex_status unpack_rung(catex_exchange *ex, int k, const char *buf, size_t len, size_t *pos, catex_error *err)
@@ -286,7 +262,7 @@ catex_status exchange_gang_gather(catex_exchange *ex, catex_error *err)
   if (ex->gang_size < 2) return CATEX_OK;
   catex_status st = CATEX_OK;
   if (ex->gang_rank > 0) {
-    gbuf w = {0};
+    exchange_wbuf w = {0};
     for (int k = ex->lo; k < ex->hi; k++) pack_rung(ex, k, &w);
     long long len = w.failed || w.len > INT_MAX ? -1 : (long long)w.len;
     if (len < 0) st = catex_error_set(err, CATEX_ERR_NOMEM, "exchange: cannot pack rungs %d-%d for rank 0", ex->lo, ex->hi - 1);

@@ -102,4 +102,20 @@ int exchange_accept(const catex_exchange *ex, double delta, double u);
 double exchange_quadratic_difference(const catex_exchange *ex, int cfg, int k, int l);
 
 
+/* exchange_buf.c: a growable write buffer and a bounded read cursor; a
+ * failure (no memory, reading past the end: the bytes read are then 0)
+ * sticks in `failed`. */
+typedef struct {
+  char *buf;
+  size_t len, cap;
+  int failed;
+} exchange_wbuf;
+typedef struct {
+  const char *buf;
+  size_t len, pos;
+  int failed;
+} exchange_rbuf;
+void exchange_wbuf_put(exchange_wbuf *w, const void *p, size_t n);
+void exchange_rbuf_get(exchange_rbuf *r, void *p, size_t n);
+
 #endif

@@ -23,47 +23,6 @@
 enum { STATE_VERSION = 1 };
 static const char MAGIC[8] = {'C', 'A', 'T', 'E', 'X', 'X', 'C', 'K'};
 
-typedef struct {
-  char *buf;
-  size_t len, cap;
-  int failed;
-} wbuf;
-
-static void put(wbuf *w, const void *p, size_t n)
-{
-  if (w->failed) return;
-  if (w->len + n > w->cap) {
-    size_t cap = w->cap ? w->cap : 4096;
-    while (cap < w->len + n) cap *= 2;
-    char *b = realloc(w->buf, cap);
-    if (!b) {
-      w->failed = 1;
-      return;
-    }
-    w->buf = b;
-    w->cap = cap;
-  }
-  memcpy(w->buf + w->len, p, n);
-  w->len += n;
-}
-
-typedef struct {
-  const char *buf;
-  size_t len, pos;
-  int failed;
-} rbuf;
-
-static void get(rbuf *r, void *p, size_t n)
-{
-  if (r->failed || r->pos + n > r->len) {
-    r->failed = 1;
-    memset(p, 0, n);
-    return;
-  }
-  memcpy(p, r->buf + r->pos, n);
-  r->pos += n;
-}
-
 static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
 {
   const unsigned char *c = p;
@@ -84,21 +43,21 @@ static uint64_t fingerprint(const catex_exchange *ex)
   return fnv1a(ex->f.c, sizeof(double) * (size_t)ex->nr * (size_t)ex->f.r, h);
 }
 
-static void payload(const catex_exchange *ex, wbuf *w)
+static void payload(const catex_exchange *ex, exchange_wbuf *w)
 {
   const int nr = ex->nr, r = ex->f.r;
   const long counters[] = {ex->t, ex->round, ex->nmeas, ex->nsamp, ex->nperm};
-  put(w, counters, sizeof counters);
+  exchange_wbuf_put(w, counters, sizeof counters);
   const long origin[] = {ex->seed, ex->swap_stream};
-  put(w, origin, sizeof origin);
-  put(w, ex->rung_streams, sizeof(long) * nr);
-  put(w, ex->perm, sizeof(int) * nr);
-  put(w, ex->z, sizeof(double) * (size_t)nr * r);
-  put(w, ex->zsigma, (size_t)nr * ex->ncore);
-  put(w, ex->last_end, sizeof(int) * nr);
-  put(w, ex->trips, sizeof(long long) * nr);
-  put(w, ex->swap_att, sizeof(long long) * nr);
-  put(w, ex->swap_acc, sizeof(long long) * nr);
+  exchange_wbuf_put(w, origin, sizeof origin);
+  exchange_wbuf_put(w, ex->rung_streams, sizeof(long) * nr);
+  exchange_wbuf_put(w, ex->perm, sizeof(int) * nr);
+  exchange_wbuf_put(w, ex->z, sizeof(double) * (size_t)nr * r);
+  exchange_wbuf_put(w, ex->zsigma, (size_t)nr * ex->ncore);
+  exchange_wbuf_put(w, ex->last_end, sizeof(int) * nr);
+  exchange_wbuf_put(w, ex->trips, sizeof(long long) * nr);
+  exchange_wbuf_put(w, ex->swap_att, sizeof(long long) * nr);
+  exchange_wbuf_put(w, ex->swap_acc, sizeof(long long) * nr);
   for (int k = 0; k < nr && !w->failed; k++) {
     size_t nb = catex_equilibrium_state_bytes(ex->rung[k]);
     char *tmp = malloc(nb);
@@ -107,8 +66,8 @@ static void payload(const catex_exchange *ex, wbuf *w)
       break;
     }
     catex_equilibrium_state_save(ex->rung[k], tmp);
-    put(w, &nb, sizeof nb);
-    put(w, tmp, nb);
+    exchange_wbuf_put(w, &nb, sizeof nb);
+    exchange_wbuf_put(w, tmp, nb);
     free(tmp);
   }
   for (int k = 0; k <= nr && !w->failed; k++) {
@@ -118,17 +77,17 @@ static void payload(const catex_exchange *ex, wbuf *w)
       w->failed = 1;
       break;
     }
-    put(w, &nb, sizeof nb);
-    put(w, packed, nb);
+    exchange_wbuf_put(w, &nb, sizeof nb);
+    exchange_wbuf_put(w, packed, nb);
     free(packed);
   }
   for (int k = 0; k < nr; k++)
     for (int s = 0; s < XS_NUM; s++)
-      put(w, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
-  put(w, ex->perm_store, sizeof(int) * nr * (size_t)ex->nperm);
-  put(w, ex->samp_fU, sizeof(double) * nr * (size_t)ex->nsamp);
-  put(w, ex->samp_E, sizeof(double) * nr * nr * (size_t)ex->nsamp);
-  put(w, ex->samp_f, sizeof(double) * nr * CATEX_NUM_PHASES * (size_t)ex->nsamp);
+      exchange_wbuf_put(w, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
+  exchange_wbuf_put(w, ex->perm_store, sizeof(int) * nr * (size_t)ex->nperm);
+  exchange_wbuf_put(w, ex->samp_fU, sizeof(double) * nr * (size_t)ex->nsamp);
+  exchange_wbuf_put(w, ex->samp_E, sizeof(double) * nr * nr * (size_t)ex->nsamp);
+  exchange_wbuf_put(w, ex->samp_f, sizeof(double) * nr * CATEX_NUM_PHASES * (size_t)ex->nsamp);
 }
 
 static catex_status write_all(int fd, const void *p, size_t n)
@@ -147,16 +106,16 @@ static catex_status write_all(int fd, const void *p, size_t n)
 static catex_status write_file(const catex_exchange *ex, const char *path, catex_error *err)
 {
   if (!ex || !ex->started || !path) return catex_error_set(err, CATEX_ERR_STATE, "exchange: nothing to checkpoint");
-  wbuf w = {0};
+  exchange_wbuf w = {0};
   const uint32_t version = STATE_VERSION;
   const uint64_t fp = fingerprint(ex);
-  put(&w, MAGIC, sizeof MAGIC);
-  put(&w, &version, sizeof version);
-  put(&w, &fp, sizeof fp);
+  exchange_wbuf_put(&w, MAGIC, sizeof MAGIC);
+  exchange_wbuf_put(&w, &version, sizeof version);
+  exchange_wbuf_put(&w, &fp, sizeof fp);
   const size_t start = w.len;
   payload(ex, &w);
   const uint64_t sum = w.failed ? 0 : fnv1a(w.buf + start, w.len - start, 0xcbf29ce484222325ull);
-  put(&w, &sum, sizeof sum);
+  exchange_wbuf_put(&w, &sum, sizeof sum);
   if (w.failed) {
     free(w.buf);
     return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory writing a checkpoint");
@@ -220,13 +179,13 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
   }
   fclose(fp);
   catex_status st = CATEX_OK;
-  rbuf r = {buf, len, 0, 0};
+  exchange_rbuf r = {buf, len, 0, 0};
   char magic[8];
   uint32_t version;
   uint64_t fp_file, sum;
-  get(&r, magic, sizeof magic);
-  get(&r, &version, sizeof version);
-  get(&r, &fp_file, sizeof fp_file);
+  exchange_rbuf_get(&r, magic, sizeof magic);
+  exchange_rbuf_get(&r, &version, sizeof version);
+  exchange_rbuf_get(&r, &fp_file, sizeof fp_file);
   if (r.failed || memcmp(magic, MAGIC, sizeof magic) != 0 || version != STATE_VERSION) {
     st = catex_error_set(err, CATEX_ERR_IO, "exchange: %s is not a ladder checkpoint of this catex version", path);
     goto done;
@@ -247,18 +206,18 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
   r.len = len - sizeof sum;
   const int nr = ex->nr, rr = ex->f.r;
   long counters[5];
-  get(&r, counters, sizeof counters);
+  exchange_rbuf_get(&r, counters, sizeof counters);
   if (r.failed || counters[2] > ex->nmeas_max || counters[3] > ex->nsamp_max || counters[4] > ex->nperm_max ||
       counters[2] < 0 || counters[3] < 0 || counters[4] < 0) {
     st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s has impossible counters", path);
     goto done;
   }
   long origin[2];
-  get(&r, origin, sizeof origin);
+  exchange_rbuf_get(&r, origin, sizeof origin);
   int same = !r.failed && origin[0] == seed && origin[1] == swap_stream;
   for (int k = 0; k < nr && same; k++) {
     long v;
-    get(&r, &v, sizeof v);
+    exchange_rbuf_get(&r, &v, sizeof v);
     same = !r.failed && v == rung_streams[k];
   }
   if (!same) {
@@ -273,23 +232,23 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
   ex->nmeas = counters[2];
   ex->nsamp = counters[3];
   ex->nperm = counters[4];
-  get(&r, ex->perm, sizeof(int) * nr);
-  get(&r, ex->z, sizeof(double) * (size_t)nr * rr);
-  get(&r, ex->zsigma, (size_t)nr * ex->ncore);
-  get(&r, ex->last_end, sizeof(int) * nr);
-  get(&r, ex->trips, sizeof(long long) * nr);
-  get(&r, ex->swap_att, sizeof(long long) * nr);
-  get(&r, ex->swap_acc, sizeof(long long) * nr);
+  exchange_rbuf_get(&r, ex->perm, sizeof(int) * nr);
+  exchange_rbuf_get(&r, ex->z, sizeof(double) * (size_t)nr * rr);
+  exchange_rbuf_get(&r, ex->zsigma, (size_t)nr * ex->ncore);
+  exchange_rbuf_get(&r, ex->last_end, sizeof(int) * nr);
+  exchange_rbuf_get(&r, ex->trips, sizeof(long long) * nr);
+  exchange_rbuf_get(&r, ex->swap_att, sizeof(long long) * nr);
+  exchange_rbuf_get(&r, ex->swap_acc, sizeof(long long) * nr);
   for (int k = 0; k < nr && !st && !r.failed; k++) {
     size_t nb = 0;
-    get(&r, &nb, sizeof nb);
+    exchange_rbuf_get(&r, &nb, sizeof nb);
     if (r.failed || nb > r.len - r.pos) break;
     st = catex_equilibrium_state_load(ex->rung[k], r.buf + r.pos, nb, err);
     r.pos += nb;
   }
   for (int k = 0; k <= nr && !st && !r.failed; k++) {
     size_t nb = 0;
-    get(&r, &nb, sizeof nb);
+    exchange_rbuf_get(&r, &nb, sizeof nb);
     if (r.failed || nb > r.len - r.pos) {
       r.failed = 1;
       break;
@@ -304,11 +263,11 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
   }
   for (int k = 0; k < nr; k++)
     for (int s = 0; s < XS_NUM; s++)
-      get(&r, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
-  get(&r, ex->perm_store, sizeof(int) * nr * (size_t)ex->nperm);
-  get(&r, ex->samp_fU, sizeof(double) * nr * (size_t)ex->nsamp);
-  get(&r, ex->samp_E, sizeof(double) * nr * nr * (size_t)ex->nsamp);
-  get(&r, ex->samp_f, sizeof(double) * nr * CATEX_NUM_PHASES * (size_t)ex->nsamp);
+      exchange_rbuf_get(&r, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
+  exchange_rbuf_get(&r, ex->perm_store, sizeof(int) * nr * (size_t)ex->nperm);
+  exchange_rbuf_get(&r, ex->samp_fU, sizeof(double) * nr * (size_t)ex->nsamp);
+  exchange_rbuf_get(&r, ex->samp_E, sizeof(double) * nr * nr * (size_t)ex->nsamp);
+  exchange_rbuf_get(&r, ex->samp_f, sizeof(double) * nr * CATEX_NUM_PHASES * (size_t)ex->nsamp);
   if (!st && (r.failed || r.pos != r.len))
     st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s does not have the expected layout", path);
   if (!st) ex->started = 1;
