@@ -38,12 +38,7 @@ PY
 setsid mpirun -n 2 "$CATEX_EXE" run "$here/exchange/long.yaml" -o "$d/kill.h5" --progress-seconds 0 \
   --checkpoint-minutes 0.003 > "$d/kill1.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
-  [[ -e "$d/kill.h5.ladders/task0.ckpt" ]] && break
-  sleep 0.05
-done
-sleep 0.7
-kill_session "$pid" || fail=1
+kill_after_checkpoint "$pid" "$d/kill.h5.ladders/task0.ckpt" 600 || fail=1
 [[ -e "$d/kill.h5.ladders/task0.ckpt" ]] || { echo "FAIL: no checkpoint was written before the kill"; fail=1; }
 mpirun -n 2 "$CATEX_EXE" run "$here/exchange/long.yaml" -o "$d/kill.h5" --resume --progress-seconds 0 \
   --checkpoint-minutes 0.003 > "$d/kill2.log" 2>&1 || { echo "FAIL: resume failed"; cat "$d/kill2.log"; fail=1; }

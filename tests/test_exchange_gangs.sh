@@ -51,12 +51,7 @@ run 1 "$here/exchange/long.yaml" "$d/longref.h5"
 setsid mpirun -n 2 "$CATEX_EXE" run "$d/long2.yaml" -o "$d/kill.h5" --progress-seconds 0 \
   --checkpoint-minutes 0.003 > "$d/kill1.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 1200); do
-  [[ -e "$d/kill.h5.ladders/task0.ckpt" ]] && break
-  sleep 0.05
-done
-sleep 0.7
-kill_session "$pid" || fail=1
+kill_after_checkpoint "$pid" "$d/kill.h5.ladders/task0.ckpt" 1200 || fail=1
 [[ -e "$d/kill.h5.ladders/task0.ckpt" ]] || { echo "FAIL: no checkpoint was written before the kill"; fail=1; }
 run 3 "$d/long2.yaml" "$d/kill.h5" --resume --checkpoint-minutes 0.003
 cat "$d/kill.h5.log"

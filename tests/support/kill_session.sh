@@ -15,3 +15,16 @@ kill_session() {
   echo "FAIL: processes of the killed run (session $sid) are still alive"
   return 1
 }
+
+# kill_after_checkpoint PID FILE TRIES: waits (TRIES x 0.05 s at most) for
+# the run started as session PID to write the ladder checkpoint FILE, lets it
+# run on a little so the kill lands mid-ladder, then kill_session PID.
+kill_after_checkpoint() {
+  local sid=$1 file=$2 tries=$3
+  for _ in $(seq 1 "$tries"); do
+    [[ -e "$file" ]] && break
+    sleep 0.05
+  done
+  sleep 0.7
+  kill_session "$sid"
+}
