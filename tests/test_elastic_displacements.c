@@ -18,15 +18,18 @@ static double bond_energy(const catex_lattice *lat, int scale_nnn, const double 
   const catex_bond *b = catex_lattice_bonds(lat);
   double *f = calloc((size_t)d * n, sizeof(double)), *c = calloc((size_t)d * n, sizeof(double)), e = 0;
   for (int k = 0; k < catex_lattice_num_bonds(lat); k++) {
-    const double l = scale_nnn ? b[k].length : 1.0, mis = l * (s[b[k].i] + s[b[k].j]);
+    double unit[3], length;
+    catex_lattice_bond_geometry(lat, &b[k], unit, &length);
+    const double ks = catex_lattice_bond_stiffness(lat, &b[k]);
+    const double l = scale_nnn ? length : 1.0, mis = l * (s[b[k].i] + s[b[k].j]);
     double stretch = 0;
-    for (int a = 0; a < d; a++) stretch += b[k].unit[a] * 2.0 * (u[d * b[k].i + a] - u[d * b[k].j + a]);
-    e += b[k].stiffness * (stretch - mis) * (stretch - mis);
+    for (int a = 0; a < d; a++) stretch += unit[a] * 2.0 * (u[d * b[k].i + a] - u[d * b[k].j + a]);
+    e += ks * (stretch - mis) * (stretch - mis);
     for (int a = 0; a < d; a++) {
-      f[d * b[k].i + a] += b[k].stiffness * b[k].unit[a] * stretch;
-      f[d * b[k].j + a] -= b[k].stiffness * b[k].unit[a] * stretch;
-      c[d * b[k].i + a] += b[k].stiffness * b[k].unit[a] * mis;
-      c[d * b[k].j + a] -= b[k].stiffness * b[k].unit[a] * mis;
+      f[d * b[k].i + a] += ks * unit[a] * stretch;
+      f[d * b[k].j + a] -= ks * unit[a] * stretch;
+      c[d * b[k].i + a] += ks * unit[a] * mis;
+      c[d * b[k].j + a] -= ks * unit[a] * mis;
     }
   }
   double rr = 0, cc = 0;

@@ -93,12 +93,14 @@ void tu_dense_operators(const catex_lattice *lat, int scale_nnn, double *D, doub
   const catex_bond *bonds = catex_lattice_bonds(lat);
   for (int e = 0; e < catex_lattice_num_bonds(lat); e++) {
     const catex_bond *b = &bonds[e];
-    const double k = b->stiffness, l = scale_nnn ? b->length : 1.0;
+    double unit[3], length;
+    catex_lattice_bond_geometry(lat, b, unit, &length);
+    const double k = catex_lattice_bond_stiffness(lat, b), l = scale_nnn ? length : 1.0;
     /* visit the bond from both ends, as docs/model.md's sums over alpha(R) do */
     for (int end = 0; end < 2; end++) {
       const int R = end ? b->j : b->i, Rp = end ? b->i : b->j;
       double alpha[3];
-      for (int a = 0; a < 3; a++) alpha[a] = end ? -b->unit[a] : b->unit[a];
+      for (int a = 0; a < 3; a++) alpha[a] = end ? -unit[a] : unit[a];
       for (int a = 0; a < d; a++) {
         for (int c = 0; c < d; c++) {
           D[(size_t)(d * R + a) * nd + d * R + c] += k * alpha[a] * alpha[c];

@@ -26,18 +26,19 @@ static void check_bonds(catex_check *t, const catex_lattice *lat, double k)
   const catex_bond *b = catex_lattice_bonds(lat);
   int bad_geom = 0, bad_stiff = 0;
   for (int e = 0; e < catex_lattice_num_bonds(lat); e++) {
-    double len2 = 0, dot = 0;
+    double len2 = 0, dot = 0, unit[3], length;
+    catex_lattice_bond_geometry(lat, &b[e], unit, &length);
     for (int c = 0; c < d; c++) {
       double dx = pos[d * b[e].j + c] - pos[d * b[e].i + c];
       len2 += dx * dx;
-      dot += dx * b[e].unit[c];
+      dot += dx * unit[c];
     }
     double want = b[e].nearest ? 1.0 : sqrt(2.0);
-    if (fabs(sqrt(len2) - want) > 1e-12 || fabs(b[e].length - want) > 1e-12 || fabs(dot - want) > 1e-12 ||
-        b[e].i >= b[e].j)
+    if (fabs(sqrt(len2) - want) > 1e-12 || fabs(length - want) > 1e-12 || fabs(dot - want) > 1e-12 ||
+        (d == 2 && unit[2] != 0) || b[e].i >= b[e].j)
       bad_geom++;
     double ks = (shell[b[e].i] && shell[b[e].j]) ? k : 1.0;
-    if (b[e].stiffness != ks) bad_stiff++;
+    if (catex_lattice_bond_stiffness(lat, &b[e]) != ks) bad_stiff++;
   }
   CHECK(t, bad_geom == 0, "%d bonds with wrong geometry", bad_geom);
   CHECK(t, bad_stiff == 0, "%d bonds with wrong stiffness", bad_stiff);
@@ -65,14 +66,16 @@ static void check_hexagon(catex_check *t, int side, int shell)
   const double *pos = catex_lattice_positions(lat);
   int bad_boundary = 0, bad_ring = 0;
   for (int i = 0; i < n; i++) {
-    int deg = off[i + 1] - off[i];
+    int deg = off[i + 1] - off[i], ring[6], found = 0;
     if ((deg < 6) != (catex_lattice_boundary(lat)[i] == 1)) bad_boundary++;
-    const int *ring = catex_lattice_ring(lat, i);
+    if (!catex_lattice_ring(lat, i, ring)) bad_ring++;
     for (int d = 0; d < 6; d++) {
       if (ring[d] < 0) continue;
+      found++;
       double dx = pos[2 * ring[d]] - pos[2 * i], dy = pos[2 * ring[d] + 1] - pos[2 * i + 1];
       if (fabs(dx - cos(M_PI / 3 * d)) > 1e-12 || fabs(dy - sin(M_PI / 3 * d)) > 1e-12) bad_ring++;
     }
+    if (found != deg) bad_ring++; /* every neighbour in the ring, once */
   }
   CHECK(t, bad_boundary == 0, "%d sites with boundary flag != (degree < 6)", bad_boundary);
   CHECK(t, bad_ring == 0, "%d ring entries at the wrong angle", bad_ring);
@@ -113,7 +116,8 @@ static void check_cube(catex_check *t, int side, int shell)
     if (interior && nno[i + 1] - nno[i] != 6) bad++;
   }
   CHECK(t, bad == 0, "%d cube sites with wrong degree", bad);
-  CHECK(t, catex_lattice_ring(lat, 0) == NULL, "cube has no 2D ring");
+  int ring[6];
+  CHECK(t, catex_lattice_ring(lat, 0, ring) == 0, "cube has no 2D ring");
   check_bonds(t, lat, k);
   catex_lattice_destroy(lat);
 }

@@ -162,7 +162,8 @@ static void check_area(catex_check *t)
   u[2 * c] = a;
   double A[7], mean = 0;
   A[0] = 1 + dl * dl * a * a;
-  const int *ring = catex_lattice_ring(lat, c);
+  int ring[6];
+  CHECK(t, catex_lattice_ring(lat, c, ring) == 1, "hexagon ring");
   for (int k = 0; k < 6; k++) {
     double ex = pos[2 * c] - pos[2 * ring[k]], ey = pos[2 * c + 1] - pos[2 * ring[k] + 1];
     double dx = ex - dl * a; /* -delta (u_c - u_k) + e, with u_c = (a, 0) */

@@ -27,11 +27,11 @@ typedef struct {
   double kshell;     /* stiffness of shell-shell bonds, > 0 and finite */
 } catex_lattice_spec;
 
+/* A bond stores its ends and kind only (12 bytes: a short-range run of 1e7
+ * sites never needs more); its geometry and stiffness follow from the site
+ * positions and shell flags (catex_lattice_bond_geometry, _stiffness). */
 typedef struct {
   int i, j;          /* sites, i < j */
-  double unit[3];    /* unit vector from i to j (z = 0 in 2D) */
-  double length;     /* bond length in lattice constants: 1 (NN) or sqrt 2 (3D NNN) */
-  double stiffness;  /* K_shell if both ends are shell sites, else 1 */
   int nearest;       /* 1 for nearest-neighbour bonds (Ising bonds), 0 for NNN */
 } catex_bond;
 
@@ -61,20 +61,29 @@ int catex_lattice_num_boundary(const catex_lattice *lat);
 int catex_lattice_num_bonds(const catex_lattice *lat);
 const catex_bond *catex_lattice_bonds(const catex_lattice *lat);
 
+/* Unit vector from b->i to b->j (z = 0 in 2D) and the bond length in lattice
+ * constants (1 for NN, sqrt 2 for 3D NNN), computed from the positions the
+ * same way for every caller. */
+void catex_lattice_bond_geometry(const catex_lattice *lat, const catex_bond *b, double unit[3], double *length);
+/* K_shell if both ends are shell sites, else 1. */
+double catex_lattice_bond_stiffness(const catex_lattice *lat, const catex_bond *b);
+
 /* Bonded neighbours of every site in CSR form: the neighbours of site i are
- * nbr[off[i]] .. nbr[off[i+1]-1], with the index of the bond in bond_of[]. */
+ * nbr[off[i]] .. nbr[off[i+1]-1]. */
 const int *catex_lattice_neighbor_offsets(const catex_lattice *lat); /* N + 1 */
 const int *catex_lattice_neighbors(const catex_lattice *lat);
-const int *catex_lattice_neighbor_bonds(const catex_lattice *lat);
 
-/* Nearest-neighbour (Ising) neighbours, CSR as above; 2D: same as bonded. */
+/* Nearest-neighbour (Ising) neighbours, CSR as above; 2D: the same arrays as
+ * the bonded ones. */
 const int *catex_lattice_nn_offsets(const catex_lattice *lat);
 const int *catex_lattice_nn_neighbors(const catex_lattice *lat);
 
-/* 2D only: the 6 neighbours of site i at 0, 60, ..., 300 degrees, -1 where
- * missing. Consecutive entries (cyclically) are mutually adjacent, which is
- * what the plaquette rule needs. Returns NULL for 3D lattices. */
-const int *catex_lattice_ring(const catex_lattice *lat, int i);
+/* 2D only: fills ring[0..5] with the neighbours of site i at 0, 60, ...,
+ * 300 degrees, -1 where missing, and returns 1; returns 0 for 3D lattices.
+ * Consecutive entries (cyclically) are mutually adjacent, which is what the
+ * plaquette rule needs. Derived from the neighbour list on each call (not
+ * stored: 24 bytes per site). */
+int catex_lattice_ring(const catex_lattice *lat, int i, int ring[6]);
 
 /* Number of sites of a hexagon / cube with the given total side. */
 long catex_hexagon_num_sites(int total_side);

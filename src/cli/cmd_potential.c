@@ -216,8 +216,12 @@ static int write_lattice(hid_t file, const catex_lattice *lat)
   int rc = -1;
   if (group < 0 || !rec) goto done;
   hsize_t dims[2] = {(hsize_t)n, (hsize_t)d}, nbonds = (hsize_t)nb;
-  for (int e = 0; e < nb; e++)
-    rec[e] = (bond_record){bonds[e].i, bonds[e].j, bonds[e].stiffness, bonds[e].length, (signed char)bonds[e].nearest};
+  for (int e = 0; e < nb; e++) {
+    double unit[3], length;
+    catex_lattice_bond_geometry(lat, &bonds[e], unit, &length);
+    rec[e] = (bond_record){bonds[e].i, bonds[e].j, catex_lattice_bond_stiffness(lat, &bonds[e]), length,
+                           (signed char)bonds[e].nearest};
+  }
   type = H5Tcreate(H5T_COMPOUND, sizeof(bond_record));
   if (type < 0 || H5Tinsert(type, "i", offsetof(bond_record, i), H5T_NATIVE_INT) < 0 ||
       H5Tinsert(type, "j", offsetof(bond_record, j), H5T_NATIVE_INT) < 0 ||

@@ -47,16 +47,16 @@ static PetscErrorCode create_aij(PetscInt rows, PetscInt cols, const PetscInt *n
 
 /* Adds the contributions of one bond. The mismatch scale is the bond length
  * under the geometric NNN convention (sqrt2 in C, 2 in S) and 1 otherwise. */
-static PetscErrorCode add_bond(Mat D, Mat C, Mat S, int dim, const catex_bond *b, double scale)
+static PetscErrorCode add_bond(Mat D, Mat C, Mat S, int dim, const catex_bond *b, const double unit[3], double k,
+                               double scale)
 {
   const PetscInt i = b->i, j = b->j;
-  const double k = b->stiffness;
   PetscScalar blk[9];
   PetscInt ri[3], rj[3];
   for (int a = 0; a < dim; a++) {
     ri[a] = (PetscInt)dim * i + a;
     rj[a] = (PetscInt)dim * j + a;
-    for (int c = 0; c < dim; c++) blk[dim * a + c] = k * b->unit[a] * b->unit[c];
+    for (int c = 0; c < dim; c++) blk[dim * a + c] = k * unit[a] * unit[c];
   }
   /* D: + k aa^T on the diagonal blocks, - k aa^T off the diagonal */
   PetscCall(MatSetValues(D, dim, ri, dim, ri, blk, ADD_VALUES));
@@ -67,7 +67,7 @@ static PetscErrorCode add_bond(Mat D, Mat C, Mat S, int dim, const catex_bond *b
   /* C: row i sees +k a at columns i and j; row j (unit vector -a) sees -k a */
   PetscInt cols[2] = {i, j};
   PetscScalar cv[6];
-  for (int a = 0; a < dim; a++) cv[2 * a] = cv[2 * a + 1] = k * scale * b->unit[a];
+  for (int a = 0; a < dim; a++) cv[2 * a] = cv[2 * a + 1] = k * scale * unit[a];
   PetscCall(MatSetValues(C, dim, ri, 2, cols, cv, ADD_VALUES));
   for (int a = 0; a < 2 * dim; a++) cv[a] = -cv[a];
   PetscCall(MatSetValues(C, dim, rj, 2, cols, cv, ADD_VALUES));
@@ -90,8 +90,10 @@ static PetscErrorCode assemble_all(const catex_lattice *lat, catex_nnn_mismatch 
   /* explicit zero diagonals keep the pattern square even for odd bonds */
   for (PetscInt r = 0; r < (PetscInt)dim * n; r++) PetscCall(MatSetValue(*D, r, r, 0.0, ADD_VALUES));
   for (int e = 0; e < catex_lattice_num_bonds(lat); e++) {
-    double scale = nnn == CATEX_NNN_GEOMETRIC ? bonds[e].length : 1.0;
-    PetscCall(add_bond(*D, *C, *S, dim, &bonds[e], scale));
+    double unit[3], length;
+    catex_lattice_bond_geometry(lat, &bonds[e], unit, &length);
+    const double scale = nnn == CATEX_NNN_GEOMETRIC ? length : 1.0;
+    PetscCall(add_bond(*D, *C, *S, dim, &bonds[e], unit, catex_lattice_bond_stiffness(lat, &bonds[e]), scale));
   }
   Mat all[3] = {*D, *C, *S};
   for (int m = 0; m < 3; m++) {

@@ -78,12 +78,13 @@ static int map_sites(const catex_lattice *lat, const point *sorted, const double
     perm[i] = hit->site;
   }
   const int *off = catex_lattice_neighbor_offsets(lat), *nbr = catex_lattice_neighbors(lat);
-  const int *nbr_bond = catex_lattice_neighbor_bonds(lat);
+  const unsigned char *shell = catex_lattice_shell(lat);
   const catex_bond *bonds = catex_lattice_bonds(lat);
   for (int e = 0; e < catex_lattice_num_bonds(lat); e++) {
     int gi = perm[bonds[e].i], gj = perm[bonds[e].j], found = 0;
+    /* the image bond must exist and have the same stiffness (shell-shell or not) */
     for (int p = off[gi]; p < off[gi + 1] && !found; p++)
-      found = nbr[p] == gj && bonds[nbr_bond[p]].stiffness == bonds[e].stiffness;
+      found = nbr[p] == gj && (shell[gi] && shell[gj]) == (shell[bonds[e].i] && shell[bonds[e].j]);
     if (!found) return 0;
   }
   return 1;

@@ -30,7 +30,8 @@ catex_status catex_eq_labels_setup(catex_equilibrium *eq, catex_error *err)
       return catex_error_set(err, CATEX_ERR_INTERNAL, "equilibrium: interior core site %d lacks a full ring", i);
     st[0] = i;
     if (eq->dim == 2) {
-      const int *ring = catex_lattice_ring(lat, i);
+      int ring[6];
+      catex_lattice_ring(lat, i, ring);
       for (int r = 0; r < 6; r++) st[1 + r] = ring[r];
     } else {
       for (int r = off[i]; r < off[i + 1]; r++) st[1 + r - off[i]] = nbr[r];

@@ -13,13 +13,15 @@
  * An 8-ary sum tree over the per-site totals selects an owner in
  * O(log_8 N) steps of <= 8 children, then its <= 10 channels are scanned.
  * An exchange at k changes ws only at k and (Ising) its NN, so only the
- * owners of their bonds need new totals: that sorted leaf list is
- * precomputed per site (for a swap: the union of its ends' lists, merged at the event). Every
- * site has the same number of owned-bond slots (padded with a dummy
- * partner of zero weight), so the per-site sums have a fixed trip count. The tree is repaired
- * level by level over the parents of the dirty leaves, deduplicated on the
- * fly since the lists are sorted. The cost per event does not grow with N
- * beyond the log N tree depth. Nodes are always the exact sum of their
+ * owners of their bonds need new totals. That leaf set is gathered at the
+ * event from the neighbour lists, made unique by a per-site stamp (4 bytes
+ * per site; precomputed lists took 60, per bond 300) and sorted (a dozen
+ * nearly sorted entries). Every site has the same number of owned-bond
+ * slots (padded with a dummy partner of zero weight), so the per-site sums
+ * have a fixed trip count. The tree is repaired level by level over the
+ * parents of the dirty leaves, deduplicated on the fly since the list is
+ * sorted. The cost per event does not grow with N beyond the log N tree
+ * depth; the memory is ~40 bytes per site on top of the lattice. Nodes are always the exact sum of their
  * children and leaves are recomputed from exact table values, so nothing
  * drifts (a refresh reproduces the tree bit for bit). */
 #include <math.h>
@@ -36,17 +38,20 @@ struct kmc_local {
   int len[MAXLEVEL];     /* nodes per level (multiple of FAN except the top, which has 1) */
   double *lvl[MAXLEVEL]; /* level 0: per-site totals; level L: sums of FAN nodes of level L-1 */
   double *ws;            /* sigma_i w_i */
-  double *Fp, *Fm;       /* exchange constants for sigma = +1 / -1 (0 off the boundary) */
+  double Fp, Fm;         /* exchange constants for sigma = +1 / -1 on the boundary */
+  const unsigned char *bnd; /* 1 on the boundary: the sites that exchange */
   int F;                 /* owned-bond slots per site */
   int *fwd;              /* n x F: partner j > i of owned bond slots, n (dummy, ws = 0) if unused */
-  double *fwd_c;         /* n x F: their swap constants (0 if unused) */
-  int *dl_off, *dl;      /* sorted leaves to recompute after an exchange at i */
-  int *db;               /* scratch: the same after a swap of i, j (the union of
-                            their lists, merged per event: precomputed per bond
-                            they took ~300 bytes per site) */
+  unsigned char *fwd_k;  /* n x F: their kind: 0 NNN, 1 NN, 2 unused */
+  double ck[3];          /* swap constant of each kind (0 for unused) */
+  unsigned *stamp;       /* per site: the event that last listed it as dirty */
+  unsigned epoch;
+  int maxdl;             /* dirty leaves per changed site, at most */
+  int ising;
+  const int *off, *nbr;
   const int *nn_off, *nn;
   double *wtab;          /* [2][2Z+1]: w for sigma = -1 / +1 and m */
-  int *work;            /* scratch: lists before deduplication, tree levels */
+  int *work;             /* scratch: the dirty leaves (2 maxdl), then tree levels (2 maxdl) */
 };
 
 #define WTAB(l, s, m) ((l)->wtab[((s) > 0) * (2 * (l)->Z + 1) + (m) + (l)->Z])
@@ -56,60 +61,54 @@ void kmc_local_destroy(kmc_local *l)
   if (!l) return;
   for (int k = 0; k < MAXLEVEL; k++) free(l->lvl[k]);
   free(l->ws);
-  free(l->Fp);
-  free(l->Fm);
   free(l->fwd);
-  free(l->fwd_c);
-  free(l->dl_off);
-  free(l->dl);
-  free(l->db);
+  free(l->fwd_k);
+  free(l->stamp);
   free(l->wtab);
   free(l->work);
   free(l);
 }
 
-static int cmp_int(const void *a, const void *b)
+/* Adds the leaves whose totals depend on ws at k: k and its lower bonded
+ * neighbours (the owners of its bonds), each once per event. */
+static int add_dirty(kmc_local *l, int k, int *out, int m)
 {
-  const int x = *(const int *)a, y = *(const int *)b;
-  return (x > y) - (x < y);
+  if (l->stamp[k] != l->epoch) {
+    l->stamp[k] = l->epoch;
+    out[m++] = k;
+  }
+  for (int p = l->off[k]; p < l->off[k + 1]; p++) {
+    const int j = l->nbr[p];
+    if (j < k && l->stamp[j] != l->epoch) {
+      l->stamp[j] = l->epoch;
+      out[m++] = j;
+    }
+  }
+  return m;
 }
 
-/* Sorted, unique leaves whose totals depend on ws at k or (Ising) its NN:
- * those sites and their lower bonded neighbours (the owners of their bonds). */
-static int dirty_set(const catex_lattice *lat, int ising, int k, int *out)
+/* Sorted, unique leaves to recompute after ws changed at site a (and b,
+ * b < 0 for none) and, with Ising coupling, at their NN. */
+static int dirty_leaves(kmc_local *l, int a, int b, int *out)
 {
-  const int *off = catex_lattice_neighbor_offsets(lat), *nbr = catex_lattice_neighbors(lat);
-  const int *nnoff = catex_lattice_nn_offsets(lat), *nn = catex_lattice_nn_neighbors(lat);
-  int w[64], nw = 0, m = 0;
-  w[nw++] = k;
-  if (ising)
-    for (int p = nnoff[k]; p < nnoff[k + 1]; p++) w[nw++] = nn[p];
-  for (int a = 0; a < nw; a++) {
-    out[m++] = w[a];
-    for (int p = off[w[a]]; p < off[w[a] + 1]; p++)
-      if (nbr[p] < w[a]) out[m++] = nbr[p];
+  if (++l->epoch == 0) { /* wrapped after 2^32 events: no stale stamp may match */
+    memset(l->stamp, 0, sizeof(unsigned) * (size_t)l->n);
+    l->epoch = 1;
   }
-  qsort(out, (size_t)m, sizeof(int), cmp_int);
-  int u = 0;
-  for (int a = 0; a < m; a++)
-    if (u == 0 || out[u - 1] != out[a]) out[u++] = out[a];
-  return u;
-}
-
-/* Sorted union of the dirty lists of sites a and b. */
-static int merge(const kmc_local *l, int a, int b, int *o)
-{
-  const int *x = l->dl + l->dl_off[a], *y = l->dl + l->dl_off[b];
-  const int nx = l->dl_off[a + 1] - l->dl_off[a], ny = l->dl_off[b + 1] - l->dl_off[b];
-  int p = 0, q = 0, m = 0;
-  while (p < nx && q < ny) {
-    const int v = x[p] <= y[q] ? x[p] : y[q];
-    p += x[p] == v;
-    q += y[q] == v;
-    o[m++] = v;
+  int m = 0;
+  for (int e = 0; e < 2; e++) {
+    const int k = e ? b : a;
+    if (k < 0) continue;
+    m = add_dirty(l, k, out, m);
+    if (l->ising)
+      for (int p = l->nn_off[k]; p < l->nn_off[k + 1]; p++) m = add_dirty(l, l->nn[p], out, m);
   }
-  while (p < nx) o[m++] = x[p++];
-  while (q < ny) o[m++] = y[q++];
+  for (int x = 1; x < m; x++) { /* insertion sort: short and nearly sorted */
+    const int v = out[x];
+    int y = x - 1;
+    for (; y >= 0 && out[y] > v; y--) out[y + 1] = out[y];
+    out[y + 1] = v;
+  }
   return m;
 }
 
@@ -146,9 +145,8 @@ catex_status kmc_local_create(catex_kmc *kmc, catex_error *err)
   l->nn_off = catex_lattice_nn_offsets(lat);
   l->nn = catex_lattice_nn_neighbors(lat);
   const int *off = catex_lattice_neighbor_offsets(lat), *nbr = catex_lattice_neighbors(lat);
-  const int *nb = catex_lattice_neighbor_bonds(lat);
-  const catex_bond *bonds = catex_lattice_bonds(lat);
-  const unsigned char *bnd = catex_lattice_boundary(lat);
+  const double *pos = catex_lattice_positions(lat);
+  const int dim = catex_lattice_dim(lat);
   const int maxdeg = catex_lattice_max_bonds(lat), ising = J != 0;
   const size_t maxdl = (size_t)(Z + 1) * (size_t)(maxdeg + 1);
   l->F = 0;
@@ -160,44 +158,43 @@ catex_status kmc_local_create(catex_kmc *kmc, catex_error *err)
   const int F = l->F;
   const size_t slots = (size_t)n * (size_t)F;
   l->ws = calloc((size_t)n + 1, sizeof(double)); /* ws[n] = 0: the dummy partner */
-  l->Fp = malloc(sizeof(double) * (size_t)n);
-  l->Fm = malloc(sizeof(double) * (size_t)n);
   l->fwd = malloc(sizeof(int) * (slots + 1));
-  l->fwd_c = calloc(slots + 1, sizeof(double));
-  l->dl_off = calloc((size_t)n + 1, sizeof(int));
-  l->db = malloc(sizeof(int) * 2 * maxdl);
+  l->fwd_k = malloc(slots + 1);
+  l->stamp = calloc((size_t)n, sizeof(unsigned));
   l->wtab = malloc(sizeof(double) * 2 * (2 * (size_t)Z + 1));
-  l->work = malloc(sizeof(int) * 2 * maxdl);
-  if (!l->ws || !l->Fp || !l->Fm || !l->fwd || !l->fwd_c || !l->dl_off || !l->db || !l->wtab ||
-      !l->work)
+  l->work = malloc(sizeof(int) * 4 * maxdl);
+  l->maxdl = (int)maxdl;
+  if (!l->ws || !l->fwd || !l->fwd_k || !l->stamp || !l->wtab || !l->work)
     return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory (local scheme, N = %d)", n);
-  const double cswap[2] = {kmc->p.k_diff0, kmc->p.k_diff0 * exp(-2 * beta * J)};
+  l->ising = ising;
+  l->off = off;
+  l->nbr = nbr;
+  l->bnd = catex_lattice_boundary(lat);
+  l->ck[0] = kmc->p.k_diff0;
+  l->ck[1] = kmc->p.k_diff0 * exp(-2 * beta * J);
+  l->ck[2] = 0;
   for (int i = 0; i < n; i++) {
     int k = 0;
     for (int p = off[i]; p < off[i + 1]; p++)
       if (nbr[p] > i) {
+        /* NN bonds have length 1, NNN ones sqrt 2 (exact position differences) */
+        double d2 = 0;
+        for (int a = 0; a < dim; a++) {
+          const double dx = pos[(size_t)dim * nbr[p] + a] - pos[(size_t)dim * i + a];
+          d2 += dx * dx;
+        }
         l->fwd[(size_t)i * F + k] = nbr[p];
-        l->fwd_c[(size_t)i * F + k] = cswap[bonds[nb[p]].nearest];
+        l->fwd_k[(size_t)i * F + k] = d2 < 1.5;
         k++;
       }
-    for (; k < F; k++) l->fwd[(size_t)i * F + k] = n;
-    const double c = bnd[i] && kmc->p.k_ex0 > 0 ? kmc->p.k_ex0 : 0.0;
-    l->Fp[i] = c * exp(-0.5 * beta * dmu);
-    l->Fm[i] = c * exp(0.5 * beta * dmu);
+    for (; k < F; k++) {
+      l->fwd[(size_t)i * F + k] = n;
+      l->fwd_k[(size_t)i * F + k] = 2;
+    }
   }
-  /* dirty-leaf lists */
-  size_t total = 0;
-  for (int i = 0; i < n; i++) {
-    l->dl_off[i] = (int)total;
-    total += (size_t)dirty_set(lat, ising, i, l->work);
-  }
-  l->dl_off[n] = (int)total;
-  l->dl = malloc(sizeof(int) * (total + 1));
-  if (!l->dl) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory (local scheme, N = %d)", n);
-  for (int i = 0; i < n; i++) {
-    const int m = dirty_set(lat, ising, i, l->work); /* needs room before deduplication */
-    memcpy(l->dl + l->dl_off[i], l->work, sizeof(int) * (size_t)m);
-  }
+  const double c = kmc->p.k_ex0 > 0 ? kmc->p.k_ex0 : 0.0;
+  l->Fp = c * exp(-0.5 * beta * dmu);
+  l->Fm = c * exp(0.5 * beta * dmu);
   for (int s = -1; s <= 1; s += 2)
     for (int m = -Z; m <= Z; m++) WTAB(l, s, m) = exp(-beta * J * s * m);
   return CATEX_OK;
@@ -207,15 +204,15 @@ catex_status kmc_local_create(catex_kmc *kmc, catex_error *err)
  * (|w| + w) / 2 is w for w > 0 and 0 otherwise, exactly. */
 static inline double flip_rate(const kmc_local *l, int i)
 {
-  const double w = l->ws[i], a = fabs(w);
-  return 0.5 * (a + w) * l->Fp[i] + 0.5 * (a - w) * l->Fm[i];
+  const double w = l->ws[i], a = fabs(w), b = l->bnd[i]; /* 0 or 1: exact */
+  return 0.5 * (a + w) * (b * l->Fp) + 0.5 * (a - w) * (b * l->Fm);
 }
 
 /* Rate of owned-bond slot q (0 for like pairs and unused slots). */
 static inline double swap_rate(const kmc_local *l, int i, size_t q)
 {
   const double x = l->ws[i] * l->ws[l->fwd[q]];
-  return l->fwd_c[q] * (0.5 * (fabs(x) - x));
+  return l->ck[l->fwd_k[q]] * (0.5 * (fabs(x) - x));
 }
 
 /* Total rate of the channels owned by i; select() repeats this sum. */
@@ -298,17 +295,16 @@ void kmc_local_select(const catex_kmc *kmc, double r, kmc_move *mv)
 void kmc_local_apply(catex_kmc *kmc, const kmc_move *mv)
 {
   kmc_local *l = kmc->local;
-  const int ising = kmc->p.energy.J != 0;
+  const int ising = l->ising;
   int nd;
-  const int *d;
+  int *d = l->work;
   if (mv->type == CATEX_KMC_EVENT_EXCHANGE) {
     const int k = mv->a;
     kmc_flip_site(kmc, k);
     set_ws(kmc, l, k);
     if (ising)
       for (int p = l->nn_off[k]; p < l->nn_off[k + 1]; p++) set_ws(kmc, l, l->nn[p]);
-    d = l->dl + l->dl_off[k];
-    nd = l->dl_off[k + 1] - l->dl_off[k];
+    nd = dirty_leaves(l, k, -1, d);
   } else {
     const int a = mv->a, b = mv->b;
     kmc_flip_site(kmc, a);
@@ -319,11 +315,10 @@ void kmc_local_apply(catex_kmc *kmc, const kmc_move *mv)
       for (int p = l->nn_off[a]; p < l->nn_off[a + 1]; p++) set_ws(kmc, l, l->nn[p]);
       for (int p = l->nn_off[b]; p < l->nn_off[b + 1]; p++) set_ws(kmc, l, l->nn[p]);
     }
-    nd = merge(l, a, b, l->db);
-    d = l->db;
+    nd = dirty_leaves(l, a, b, d);
   }
   double *leaf = l->lvl[0];
-  int *lv = l->work, nl = 0;
+  int *lv = l->work + 2 * l->maxdl, nl = 0;
   for (int a = 0; a < nd; a++) {
     const int i = d[a];
     leaf[i] = site_total(l, i);

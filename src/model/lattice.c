@@ -12,9 +12,8 @@ struct catex_lattice {
   int *layer;
   unsigned char *boundary, *shell;
   catex_bond *bonds;
-  int *nbr_off, *nbr, *nbr_bond;
-  int *nn_off, *nn;
-  int *ring; /* 2D: N x 6 */
+  int *nbr_off, *nbr;
+  int *nn_off, *nn; /* 2D: nbr_off, nbr (every bond is a nearest one) */
 };
 
 /* Axial directions of the triangular lattice at 0, 60, ..., 300 degrees. */
@@ -71,25 +70,30 @@ static catex_status validate(const catex_lattice_spec *spec, catex_error *err)
   return CATEX_OK;
 }
 
-static int add_bond(catex_lattice *lat, int a, int b, int nearest)
+static void add_bond(catex_lattice *lat, int a, int b, int nearest)
 {
-  int i = imin(a, b), j = imax(a, b);
-  catex_bond *bd = &lat->bonds[lat->nbonds++];
-  double len2 = 0;
-  bd->i = i;
-  bd->j = j;
-  for (int k = 0; k < 3; k++) bd->unit[k] = 0;
-  for (int k = 0; k < lat->dim; k++) {
-    bd->unit[k] = lat->pos[(size_t)j * lat->dim + k] - lat->pos[(size_t)i * lat->dim + k];
-    len2 += bd->unit[k] * bd->unit[k];
-  }
-  bd->length = sqrt(len2);
-  for (int k = 0; k < 3; k++) bd->unit[k] /= bd->length;
-  bd->nearest = nearest;
-  bd->stiffness = (lat->shell[i] && lat->shell[j]) ? lat->spec.kshell : 1.0;
-  return lat->nbonds - 1;
+  lat->bonds[lat->nbonds++] = (catex_bond){imin(a, b), imax(a, b), nearest};
 }
 
+void catex_lattice_bond_geometry(const catex_lattice *lat, const catex_bond *b, double unit[3], double *length)
+{
+  double len2 = 0;
+  for (int k = 0; k < 3; k++) unit[k] = 0;
+  for (int k = 0; k < lat->dim; k++) {
+    unit[k] = lat->pos[(size_t)b->j * lat->dim + k] - lat->pos[(size_t)b->i * lat->dim + k];
+    len2 += unit[k] * unit[k];
+  }
+  *length = sqrt(len2);
+  for (int k = 0; k < 3; k++) unit[k] /= *length;
+}
+
+double catex_lattice_bond_stiffness(const catex_lattice *lat, const catex_bond *b)
+{
+  return lat->shell[b->i] && lat->shell[b->j] ? lat->spec.kshell : 1.0;
+}
+
+/* Sites in axial order (row r, then column q); bonds at 0, 60, 120 degrees
+ * from each site, so each bond once and in site order. */
 static catex_status build_hexagon(catex_lattice *lat)
 {
   const int s = lat->total_side, w = 2 * s - 1;
@@ -107,15 +111,15 @@ static catex_status build_hexagon(catex_lattice *lat)
       lat->layer[n] = s - ring;
       n++;
     }
-  for (int i = 0; i < 6 * n; i++) lat->ring[i] = -1;
   for (int r = -(s - 1); r <= s - 1; r++)
     for (int q = -(s - 1); q <= s - 1; q++) {
       int i = index[(r + s - 1) * w + (q + s - 1)];
       if (i < 0) continue;
-      for (int d = 0; d < 6; d++) {
+      for (int d = 0; d < 3; d++) {
         int q2 = q + hex_dir[d][0], r2 = r + hex_dir[d][1];
         if (iabs(q2) > s - 1 || iabs(r2) > s - 1) continue;
-        lat->ring[6 * i + d] = index[(r2 + s - 1) * w + (q2 + s - 1)];
+        int j = index[(r2 + s - 1) * w + (q2 + s - 1)];
+        if (j >= 0) add_bond(lat, i, j, 1);
       }
     }
   free(index);
@@ -142,14 +146,8 @@ static void build_cube(catex_lattice *lat)
 static const int cube_bond_dir[9][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 0}, {1, -1, 0},
                                         {1, 0, 1}, {1, 0, -1}, {0, 1, 1}, {0, 1, -1}};
 
-static void collect_bonds(catex_lattice *lat)
+static void collect_cube_bonds(catex_lattice *lat)
 {
-  if (lat->dim == 2) {
-    for (int i = 0; i < lat->n; i++)
-      for (int d = 0; d < 3; d++) /* 0, 60, 120 degrees: each bond once */
-        if (lat->ring[6 * i + d] >= 0) add_bond(lat, i, lat->ring[6 * i + d], 1);
-    return;
-  }
   const int L = lat->total_side;
   for (int z = 0; z < L; z++)
     for (int y = 0; y < L; y++)
@@ -162,16 +160,14 @@ static void collect_bonds(catex_lattice *lat)
 }
 
 /* Builds CSR adjacency from the bond list, optionally only nearest bonds. */
-static catex_status build_csr(const catex_lattice *lat, int nearest_only, int **off_out, int **nbr_out,
-                              int **bond_out)
+static catex_status build_csr(const catex_lattice *lat, int nearest_only, int **off_out, int **nbr_out)
 {
   const int n = lat->n;
   int *off = calloc((size_t)n + 1, sizeof(int));
   int *fill = calloc((size_t)n, sizeof(int));
   int *nbr = malloc(sizeof(int) * (size_t)(2 * lat->nbonds + 1));
-  int *bnd = malloc(sizeof(int) * (size_t)(2 * lat->nbonds + 1));
-  if (!off || !fill || !nbr || !bnd) {
-    free(off); free(fill); free(nbr); free(bnd);
+  if (!off || !fill || !nbr) {
+    free(off); free(fill); free(nbr);
     return CATEX_ERR_NOMEM;
   }
   for (int b = 0; b < lat->nbonds; b++) {
@@ -183,14 +179,12 @@ static catex_status build_csr(const catex_lattice *lat, int nearest_only, int **
   for (int b = 0; b < lat->nbonds; b++) {
     const catex_bond *bd = &lat->bonds[b];
     if (nearest_only && !bd->nearest) continue;
-    int pi = off[bd->i] + fill[bd->i]++, pj = off[bd->j] + fill[bd->j]++;
-    nbr[pi] = bd->j; bnd[pi] = b;
-    nbr[pj] = bd->i; bnd[pj] = b;
+    nbr[off[bd->i] + fill[bd->i]++] = bd->j;
+    nbr[off[bd->j] + fill[bd->j]++] = bd->i;
   }
   free(fill);
   *off_out = off;
   *nbr_out = nbr;
-  if (bond_out) *bond_out = bnd; else free(bnd);
   return CATEX_OK;
 }
 
@@ -213,8 +207,7 @@ catex_status catex_lattice_create(const catex_lattice_spec *spec, catex_lattice 
   lat->boundary = malloc(n);
   lat->shell = malloc(n);
   lat->bonds = malloc(sizeof(catex_bond) * n * (size_t)lat->max_bonds / 2);
-  lat->ring = hex ? malloc(sizeof(int) * 6 * n) : NULL;
-  if (!lat->pos || !lat->layer || !lat->boundary || !lat->shell || !lat->bonds || (hex && !lat->ring)) {
+  if (!lat->pos || !lat->layer || !lat->boundary || !lat->shell || !lat->bonds) {
     catex_lattice_destroy(lat);
     return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory allocating a lattice of %zu sites", n);
   }
@@ -225,6 +218,7 @@ catex_status catex_lattice_create(const catex_lattice_spec *spec, catex_lattice 
     }
   } else {
     build_cube(lat);
+    collect_cube_bonds(lat);
   }
   for (int i = 0; i < lat->n; i++) {
     lat->boundary[i] = lat->layer[i] == 1;
@@ -232,11 +226,13 @@ catex_status catex_lattice_create(const catex_lattice_spec *spec, catex_lattice 
     lat->nboundary += lat->boundary[i];
     lat->nshell += lat->shell[i];
   }
-  collect_bonds(lat);
-  if (build_csr(lat, 0, &lat->nbr_off, &lat->nbr, &lat->nbr_bond) ||
-      build_csr(lat, 1, &lat->nn_off, &lat->nn, NULL)) {
+  if (build_csr(lat, 0, &lat->nbr_off, &lat->nbr) || (!hex && build_csr(lat, 1, &lat->nn_off, &lat->nn))) {
     catex_lattice_destroy(lat);
     return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory building neighbour lists");
+  }
+  if (hex) {
+    lat->nn_off = lat->nbr_off;
+    lat->nn = lat->nbr;
   }
   *out = lat;
   return CATEX_OK;
@@ -250,12 +246,12 @@ void catex_lattice_destroy(catex_lattice *lat)
   free(lat->boundary);
   free(lat->shell);
   free(lat->bonds);
+  if (lat->nn != lat->nbr) {
+    free(lat->nn_off);
+    free(lat->nn);
+  }
   free(lat->nbr_off);
   free(lat->nbr);
-  free(lat->nbr_bond);
-  free(lat->nn_off);
-  free(lat->nn);
-  free(lat->ring);
   free(lat);
 }
 
@@ -274,7 +270,21 @@ int catex_lattice_num_bonds(const catex_lattice *lat) { return lat->nbonds; }
 const catex_bond *catex_lattice_bonds(const catex_lattice *lat) { return lat->bonds; }
 const int *catex_lattice_neighbor_offsets(const catex_lattice *lat) { return lat->nbr_off; }
 const int *catex_lattice_neighbors(const catex_lattice *lat) { return lat->nbr; }
-const int *catex_lattice_neighbor_bonds(const catex_lattice *lat) { return lat->nbr_bond; }
 const int *catex_lattice_nn_offsets(const catex_lattice *lat) { return lat->nn_off; }
 const int *catex_lattice_nn_neighbors(const catex_lattice *lat) { return lat->nn; }
-const int *catex_lattice_ring(const catex_lattice *lat, int i) { return lat->ring ? lat->ring + 6 * i : NULL; }
+
+int catex_lattice_ring(const catex_lattice *lat, int i, int ring[6])
+{
+  if (lat->dim != 2) return 0;
+  for (int d = 0; d < 6; d++) ring[d] = -1;
+  /* axial steps give exact position differences: dx in {+-1, +-1/2}, and
+   * dy = 0 exactly within a row */
+  const double *pi = lat->pos + 2 * (size_t)i;
+  for (int p = lat->nbr_off[i]; p < lat->nbr_off[i + 1]; p++) {
+    const int j = lat->nbr[p];
+    const double dx = lat->pos[2 * (size_t)j] - pi[0], dy = lat->pos[2 * (size_t)j + 1] - pi[1];
+    const int d = dy == 0 ? (dx > 0 ? 0 : 3) : dy > 0 ? (dx > 0 ? 1 : 2) : (dx < 0 ? 4 : 5);
+    ring[d] = j;
+  }
+  return 1;
+}

@@ -10,8 +10,8 @@ static int has_full_ring(const catex_lattice *lat, int i)
 
 int catex_plaquette_value(const catex_lattice *lat, const signed char *sigma, int i)
 {
-  const int *ring = catex_lattice_ring(lat, i);
-  if (!ring || !has_full_ring(lat, i)) return 0;
+  int ring[6];
+  if (!catex_lattice_ring(lat, i, ring) || !has_full_ring(lat, i)) return 0;
   int sum = 0, alternating = 1;
   for (int k = 0; k < 6; k++) {
     sum += sigma[ring[k]];
