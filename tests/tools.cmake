@@ -13,6 +13,9 @@ catex_script_test(test_tools_plots
 catex_script_test(test_tools_fss
   COMMAND ${CATEX_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_tools_fss.py
   LABELS tools)
+catex_script_test(test_tools_coexistence
+  COMMAND ${CATEX_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_tools_coexistence.py
+  LABELS tools)
 
 # Static checks of jobs/figures/ (quick/paper pairs, sbatch scripts, cost
 # comments); with the job-file test binary, also loads every job with the
