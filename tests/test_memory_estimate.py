@@ -42,6 +42,22 @@ with tempfile.TemporaryDirectory(prefix="catex-memory-estimate.") as d:
             print("%s %s -n %d: peak RSS %.1f MB, estimate per rank %.1f MB" %
                   ("ok:  " if ok else "FAIL:", name, ranks, peak / 1048576, bound / 1048576))
             fail |= not ok
+    # an exchange ladder holds every rung's V and Vcc at once (16 rungs of side 20: ~0.4 GB over the
+    # libraries; an estimate that counts one V per lattice misses it by half)
+    ladder = ",".join("%.2f" % (13.3 + 0.05 * k) for k in range(16))
+    code, text, peak = run([exe, "exchange", "--side", "20", "--shell-layers", "1", "--kshell", ladder, "--eps", "1",
+                            "--kT", "0.2", "--equilibrate", "20", "--measure", "20", "-o", out_h5, "--force",
+                            "--progress-seconds", "0"])
+    m = re.search(r"per rank at most ([0-9.]+) MB", text)
+    if code != 0 or not m or "ladder of 16 rungs" not in text:
+        print("FAIL: exchange ladder: exit %d, no ladder estimate:\n%s" % (code, text))
+        fail = 1
+    else:
+        bound = float(m.group(1)) * 1048576
+        ok = peak <= bound
+        print("%s exchange ladder, 16 rungs of side 20: peak RSS %.1f MB, estimate per rank %.1f MB" %
+              ("ok:  " if ok else "FAIL:", peak / 1048576, bound / 1048576))
+        fail |= not ok
     # over the limit: refused with both figures, nothing written
     refused = os.path.join(d, "refused.h5")
     code, text, _ = run([exe, "kmc", "--lattice", "hexagon", "--side", "36", "--eps", "1", "--kT", "0.2",

@@ -124,6 +124,8 @@ typedef struct {
   size_t V, table;            /* node-shared: V_eff, one dense table */
   size_t factor, sparse;      /* per rank: factor of D; D, C, S and the lattice */
   size_t build, engine;       /* per rank: V build temporaries; engine arrays */
+  int rungs;                  /* most rungs of an exchange ladder on this lattice (0: none) */
+  size_t ladder;              /* per rank: such a ladder's copies of V, Vcc and factorisation */
 } catex_memory_lattice;
 
 typedef struct {

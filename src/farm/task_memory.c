@@ -13,6 +13,9 @@
  *     D, C, S, lattice       ~ 3 kB / site (3D), ~ 1 kB / site (2D)
  *     engines                O(N): ~ 200 B / grid cell (dense KMC), Vcc 8 Nc^2 (equilibrium, eps != 0),
  *                            a copy of V per buffered potential result
+ *     exchange ladder        R rungs: R (8 N^2 + 8 Nc^2) (each rung's copy of V and its engine's Vcc)
+ *                            + 8 (5 N p + (2 + R) p^2 + Nc p) for the low-rank form, p <= 3 N_shell + 16
+ *                            (probes, range, Z, U; the node cache also holds up to R V's: shared)
  *     libraries              CATEX_MEMORY_BASELINE (MPI, PETSc, HDF5 mapped and touched at start)
  * The per-node total is shared + ranks on the node x private. Without a
  * node arena (it is only made when some task needs V) nothing is shared. */
@@ -103,6 +106,8 @@ catex_status catex_memory_plan_create(const catex_job *job, size_t cache_bytes, 
     if (s->kind == CATEX_STUDY_POTENTIAL) l->potential = 1;
     if (s->kind == CATEX_STUDY_EQUILIBRIUM && need_V) l->equilibrium_V = 1;
     if (s->kind == CATEX_STUDY_KMC && need_V) add_table(l, (1.0 / t->value[CATEX_PARAM_KT]) * eps);
+    if (s->kind == CATEX_STUDY_EXCHANGE && need_V && s->nvalues[CATEX_PARAM_KSHELL] > l->rungs)
+      l->rungs = s->nvalues[CATEX_PARAM_KSHELL];
   }
   size_t shared_sum = 0, largest_shared = 0, private_max = 0;
   for (int i = 0; i < plan->n; i++) {
@@ -129,9 +134,16 @@ catex_status catex_memory_plan_create(const catex_job *job, size_t cache_bytes, 
     l->engine = 200 * cells + 64 * (size_t)l->nsites;
     if (l->equilibrium_V) l->engine += 8 * nn;  /* Vcc <= V */
     if (l->potential) l->engine += 8 * nn;      /* the result's copy of V until the flush */
+    if (l->rungs) {
+      const double R = l->rungs, ncore = (double)catex_lattice_spec_num_sites(l->spec.kind, l->spec.side, 0);
+      const double nshell = n - ncore, p = fmin(n, 3 * nshell + 16);
+      l->ladder = (size_t)(R * (8 * n * n + 8 * ncore * ncore) + 8 * (5 * n * p + (2 + R) * p * p + ncore * p) +
+                           64 * R * n);
+    }
     const size_t shared = l->V + (size_t)l->tables * l->table;
-    const size_t priv = l->sparse + l->factor + (l->build > l->engine ? l->build : l->engine);
-    shared_sum += shared;
+    const size_t priv = l->sparse + l->factor + (l->build > l->engine ? l->build : l->engine) + l->ladder;
+    /* a ladder's rungs are distinct V's in the node cache, up to its budget */
+    shared_sum += shared + (l->rungs > 1 ? (size_t)(l->rungs - 1) * l->V : 0);
     if (shared > largest_shared) largest_shared = shared;
     if (priv > private_max) private_max = priv;
   }
@@ -159,10 +171,12 @@ void catex_memory_plan_print(const catex_memory_plan *plan, FILE *out, const cha
     if (!l->needs_V && !l->needs_disp && l->nsites < 100000) continue;
     fprintf(out,
             "%s: memory: %s %s %d + %d shell (N = %d): V %.1f MB, dense tables %d x %.1f MB (node-shared); "
-            "factor %.1f MB, V build %.1f MB, engine %.1f MB (per rank)\n",
+            "factor %.1f MB, V build %.1f MB, engine %.1f MB",
             label, catex_lattice_kind_name(l->spec.kind), l->spec.kind == CATEX_LATTICE_CUBE ? "L" : "side",
             l->spec.side, l->spec.shell_layers, l->nsites, mb(l->V), l->tables,
             mb(l->tables ? l->table : 0), mb(l->factor), mb(l->build), mb(l->engine));
+    if (l->rungs) fprintf(out, ", ladder of %d rungs %.1f MB", l->rungs, mb(l->ladder));
+    fprintf(out, " (per rank)\n");
   }
   fprintf(out, "%s: memory: per node %.1f MB (shared %.1f MB + %d ranks x %.1f MB), per rank at most %.1f MB\n",
           label, mb(plan->node_peak), mb(plan->shared_node), plan->ranks_per_node, mb(plan->private_rank),
