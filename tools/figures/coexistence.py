@@ -7,8 +7,9 @@
 Why: at a first-order transition the equilibrium Var(f_U) near K* is that
 of a two-phase mixture with weight p of the S-like phase,
     Var(K) = p v_S + (1 - p) v_U + p (1 - p) (f_U^U - f_U^S)^2,
-whose maximum over K (p = 1/2 if Delta f and the v's vary slowly across
-the narrow peak) is the coexistence height
+whose maximum over K (if Delta f and the v's vary slowly across the
+narrow peak: at p = 1/2, up to (v_S - v_U)^2 / (4 Delta f^2), ~1e-7 here)
+is the coexistence height
     H = (Delta f)^2 / 4 + (v_S + v_U) / 2.
 p needs configurations to cross between the phases (a mixed ladder);
 Delta f, v_S and v_U need only that each phase be sampled inside its own
