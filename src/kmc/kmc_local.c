@@ -21,9 +21,10 @@
  * have a fixed trip count. The tree is repaired level by level over the
  * parents of the dirty leaves, deduplicated on the fly since the list is
  * sorted. The cost per event does not grow with N beyond the log N tree
- * depth; the memory is ~40 bytes per site on top of the lattice. Nodes are always the exact sum of their
- * children and leaves are recomputed from exact table values, so nothing
- * drifts (a refresh reproduces the tree bit for bit). */
+ * depth; the memory is ~40 bytes per site on top of the lattice. Nodes are
+ * always the exact sum of their children and leaves are recomputed from
+ * exact table values, so nothing drifts (a refresh reproduces the tree bit
+ * for bit). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
