@@ -209,20 +209,19 @@ def _plot(lattice, results, fit):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     cmap = plt.get_cmap("viridis")
     ax = axes[0]
-    for i, r in enumerate(results):
-        if not r.ladders:
-            continue
-        col = cmap(i / max(1, len(results) - 1) * 0.9)
-        ax.axvline(r.threshold, color=col, ls=":", lw=0.8)
-        ax.plot([], [], color=col, label=cm.size_label(lattice, r.side))
-        for _, _, K, t in r.ladders:
-            ax.errorbar([t.f_low, t.f_high], [r.n_core] * 2, xerr=np.sqrt([t.v_low, t.v_high]), color=col,
-                        marker="o", ms=3, ls="none", capsize=2, alpha=0.7)
-    ax.set_xlabel("$f_U$ of each phase (mean $\\pm$ sd within the phase)")
-    ax.set_ylabel("$N_{\\rm core}$")
-    ax.set_yscale("log")
+    rows = [r for r in results if r.ladders]
+    for y, r in enumerate(rows):
+        col = cmap(y / max(1, len(rows) - 1) * 0.9)
+        ax.plot([r.threshold] * 2, [y - 0.4, y + 0.4], color=col, ls=":", lw=0.8)
+        for j, (_, _, K, t) in enumerate(r.ladders):
+            dy = 0.3 * (j / max(1, len(r.ladders) - 1) - 0.5)   # one line per ladder
+            ax.errorbar([t.f_low, t.f_high], [y + dy] * 2, xerr=np.sqrt([t.v_low, t.v_high]), color=col,
+                        marker="o", ms=3, ls="none", capsize=2)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([cm.size_label(lattice, r.side) for r in rows], fontsize=7)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel("$f_U$ of each phase (mean $\\pm$ sd within the phase; one line per ladder)")
     ax.set_xlim(0, max(0.5, ax.get_xlim()[1]))
-    ax.legend(fontsize=7, frameon=False)
     ax.set_title("the two phases at the rung where both appear (dotted: split)", fontsize=9)
     ax = axes[1]
     n = np.array([r.n_core for r in results], dtype=float)
@@ -233,7 +232,8 @@ def _plot(lattice, results, fit):
         ax.errorbar([r.n_core for r in good], [r.height for r in good], yerr=[r.height_err for r in good],
                     marker="o", ls="none", color="black", capsize=3, label="coexistence height H")
     if fit is not None:
-        nn = np.geomspace(min(n) * 0.8, max(n) * 1.25, 50)
+        ng = [r.n_core for r in good]   # drawn over the sizes it was fitted to
+        nn = np.geomspace(min(ng) * 0.8, max(ng) * 1.25, 50)
         ax.plot(nn, fit[0] * nn**fit[1], color="#d23c32", lw=1.2,
                 label=f"$H \\propto N_{{\\rm core}}^{{{fit[1]:.2f}\\pm{fit[2]:.2f}}}$")
     ax.set_xscale("log")
