@@ -1,7 +1,9 @@
 /* `catex bench exchange`: (1) the cost of replica exchange at core side 24
  * + 1 shell (N = 1801): time per sweep per rung of a ladder with no swap
  * rounds and with a swap round every sweep (exchange_every = 1), the same
- * sweeps otherwise, and the overhead; (2) mixing of a side-16 ladder across
+ * sweeps otherwise, and the overhead; the cost of one accepted swap alone
+ * and the overhead it implies (machinery_overhead: the total overhead also
+ * holds the sweeps' own change when configurations move); (2) mixing of a side-16 ladder across
  * its peak (K* ~ 10.8 at kT 0.2, eps 1): round trips per configuration per
  * 1e5 measured sweeps. Wall and CPU time; one JSON object on stdout. Not a
  * test, and on a shared machine not a final number. */
@@ -140,6 +142,24 @@ int catex_bench_exchange(int argc, char **argv)
   catex_exchange_destroy(plain);
   catex_exchange_destroy(swapping);
   const double t_plain = t[0], t_swap = t[1];
+  /* (1b) the exchange machinery alone, apart from what moving configurations
+   * does to the sweeps themselves (a configuration that arrives from another
+   * rung relaxes, with more accepted moves, each O(N_core)): accepted swaps
+   * (decision, exchange of the two configurations, both field corrections)
+   * forced with u = 0 on pair 0 of a started ladder */
+  catex_exchange *forced = NULL;
+  const int nforced = 400;
+  double t_accepted = 0;
+  if (!st) st = make_ladder(&x24, K24, sweeps / 2, sweeps, 1L << 40, &forced, &err);
+  if (!st) {
+    err.code = CATEX_OK;
+    const double t0 = cpu_now();
+    for (int i = 0; i < nforced && !st; i++)
+      if (!catex_exchange_try_swap(forced, 0, 0.0, &err))
+        st = err.code ? err.code : catex_error_set(&err, CATEX_ERR_INTERNAL, "a swap forced with u = 0 was refused");
+    t_accepted = (cpu_now() - t0) / nforced;
+  }
+  catex_exchange_destroy(forced);
   /* (2) mixing: 9 rungs across the side-16 peak */
   double K16[9];
   for (int k = 0; k < 9; k++) K16[k] = 10.6 + 0.05 * k;
@@ -155,19 +175,24 @@ int catex_bench_exchange(int argc, char **argv)
     return 1;
   }
   const double per_plain = t_plain / (1.5 * (double)sweeps * 4), per_swap = t_swap / (1.5 * (double)sweeps * 4);
+  /* accepted swaps per round: (nr - 1) / 2 pairs on average times their acceptance */
+  const double acc_mean = (r1.swap_acceptance[0] + r1.swap_acceptance[1] + r1.swap_acceptance[2]) / 3;
+  const double machinery = acc_mean * 1.5 * t_accepted / ((double)every * 4) / per_plain;
   double trips = 0, min_acc = 1;
   for (int k = 0; k < 8; k++) min_acc = r2.swap_acceptance[k] < min_acc ? r2.swap_acceptance[k] : min_acc;
   for (int k = 0; k < 9; k++) trips += (double)r2.round_trips[k];
   printf("{\"side\": %d, \"rungs\": 4, \"kshell\": [%g, %g, %g, %g], \"sweeps\": %ld, \"factor_rank\": %d, "
          "\"factor_residual\": %.3g, \"cpu_seconds_per_sweep_per_rung_no_exchange\": %.4g, "
          "\"exchange_every\": %ld, \"cpu_seconds_per_sweep_per_rung_with_exchange\": %.4g, \"overhead\": %.4f, "
-         "\"swap_acceptance\": [%.3f, %.3f, %.3f], \"kawasaki_acceptance\": %.4f, "
+         "\"swap_acceptance\": [%.3f, %.3f, %.3f], \"kawasaki_acceptance\": %.5f, "
+         "\"kawasaki_acceptance_no_exchange\": %.5f, \"cpu_seconds_per_accepted_swap\": %.4g, "
+         "\"machinery_overhead\": %.4f, "
          "\"rt_side\": %d, \"rt_rungs\": 9, \"rt_kshell_from\": %g, \"rt_kshell_to\": %g, \"rt_sweeps\": %ld, "
          "\"rt_swap_acceptance_min\": %.3f, \"round_trips_per_configuration_per_1e5_sweeps\": %.3f, "
          "\"note\": \"shared machine: not final numbers\"}\n",
          side, K24[0], K24[1], K24[2], K24[3], sweeps, r1.factor_rank, r1.factor_residual, per_plain, every, per_swap,
          per_swap / per_plain - 1, r1.swap_acceptance[0], r1.swap_acceptance[1], r1.swap_acceptance[2],
-         r1.acceptance[0], side_rt, K16[0], K16[8], rt_sweeps,
+         r1.acceptance[0], r0.acceptance[0], t_accepted, machinery, side_rt, K16[0], K16[8], rt_sweeps,
          min_acc, trips / 9 * 1e5 / (double)rt_sweeps);
   catex_exchange_result_free(&r0);
   catex_exchange_result_free(&r1);
