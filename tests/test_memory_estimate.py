@@ -58,6 +58,22 @@ with tempfile.TemporaryDirectory(prefix="catex-memory-estimate.") as d:
         print("%s exchange ladder, 16 rungs of side 20: peak RSS %.1f MB, estimate per rank %.1f MB" %
               ("ok:  " if ok else "FAIL:", peak / 1048576, bound / 1048576))
         fail |= not ok
+    # ... and its measured series (7 doubles per rung and sweep, for the blocking errors): 16 rungs of
+    # a small crystal measured for 2e5 sweeps keep ~180 MB
+    ladder = ",".join("%.2f" % (1.0 + 0.25 * k) for k in range(16))
+    code, text, peak = run([exe, "exchange", "--side", "6", "--shell-layers", "1", "--kshell", ladder, "--eps", "1",
+                            "--kT", "0.3", "--equilibrate", "100", "--measure", "200000", "-o", out_h5, "--force",
+                            "--progress-seconds", "0"])
+    m = re.search(r"per rank at most ([0-9.]+) MB", text)
+    if code != 0 or not m:
+        print("FAIL: long exchange ladder: exit %d, no estimate:\n%s" % (code, text))
+        fail = 1
+    else:
+        bound = float(m.group(1)) * 1048576
+        ok = peak <= bound and peak > 200 * 1048576  # the series must be there for the check to mean anything
+        print("%s exchange ladder, 16 rungs measured 2e5 sweeps: peak RSS %.1f MB, estimate per rank %.1f MB" %
+              ("ok:  " if ok else "FAIL:", peak / 1048576, bound / 1048576))
+        fail |= not ok
     # over the limit: refused with both figures, nothing written
     refused = os.path.join(d, "refused.h5")
     code, text, _ = run([exe, "kmc", "--lattice", "hexagon", "--side", "36", "--eps", "1", "--kT", "0.2",

@@ -16,6 +16,8 @@
  *     exchange ladder        R rungs: R (8 N^2 + 8 Nc^2) (each rung's copy of V and its engine's Vcc)
  *                            + 8 (5 N p + (2 + R) p^2 + Nc p) for the low-rank form, p <= 3 N_shell + 16
  *                            (probes, range, Z, U; the node cache also holds up to R V's: shared)
+ *                            + the measured series, R x 7 doubles per measurement (blocking
+ *                            errors), and the stored samples (R + 7 doubles per rung) and permutations
  *     libraries              CATEX_MEMORY_BASELINE (MPI, PETSc, HDF5 mapped and touched at start)
  * The per-node total is shared + ranks on the node x private. Without a
  * node arena (it is only made when some task needs V) nothing is shared. */
@@ -106,8 +108,14 @@ catex_status catex_memory_plan_create(const catex_job *job, size_t cache_bytes, 
     if (s->kind == CATEX_STUDY_POTENTIAL) l->potential = 1;
     if (s->kind == CATEX_STUDY_EQUILIBRIUM && need_V) l->equilibrium_V = 1;
     if (s->kind == CATEX_STUDY_KMC && need_V) add_table(l, (1.0 / t->value[CATEX_PARAM_KT]) * eps);
-    if (s->kind == CATEX_STUDY_EXCHANGE && need_V && s->nvalues[CATEX_PARAM_KSHELL] > l->rungs)
-      l->rungs = s->nvalues[CATEX_PARAM_KSHELL];
+    if (s->kind == CATEX_STUDY_EXCHANGE && need_V) {
+      const double R = s->nvalues[CATEX_PARAM_KSHELL], m = (double)s->measure;
+      const double store = R * 8 * 7 * (m / (s->stride > 0 ? s->stride : 1) + 1) +
+                           (s->sample_stride > 0 ? R * 8 * (R + 7) * (m / s->sample_stride + 1) : 0) +
+                           (s->permutation_stride > 0 ? R * 4 * (m / s->permutation_stride + 1) : 0);
+      if (R > l->rungs) l->rungs = (int)R;
+      if (store > (double)l->ladder_store) l->ladder_store = (size_t)store;
+    }
   }
   size_t shared_sum = 0, largest_shared = 0, private_max = 0;
   for (int i = 0; i < plan->n; i++) {
@@ -138,7 +146,7 @@ catex_status catex_memory_plan_create(const catex_job *job, size_t cache_bytes, 
       const double R = l->rungs, ncore = (double)catex_lattice_spec_num_sites(l->spec.kind, l->spec.side, 0);
       const double nshell = n - ncore, p = fmin(n, 3 * nshell + 16);
       l->ladder = (size_t)(R * (8 * n * n + 8 * ncore * ncore) + 8 * (5 * n * p + (2 + R) * p * p + ncore * p) +
-                           64 * R * n);
+                           64 * R * n) + l->ladder_store;
     }
     const size_t shared = l->V + (size_t)l->tables * l->table;
     const size_t priv = l->sparse + l->factor + (l->build > l->engine ? l->build : l->engine) + l->ladder;
