@@ -62,6 +62,7 @@ catex_status farm_run_local(farm_ctx *f, long id, catex_task_status *status, dou
   catex_task_result *res = NULL;
   f->current_task = id;
   f->task_start = f->task_printed = MPI_Wtime();
+  f->task_fraction0 = -1;
   catex_status st = catex_task_runner_run(f->runner, id, f->rank, &res, err);
   f->current_task = -1;
   if (st) return st;

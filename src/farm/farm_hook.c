@@ -54,13 +54,16 @@ static int poll(void *ctx, const catex_run_progress *p)
   if (f->pump) f->pump(f->pump_ctx);
   else if (f->rank == 0 && f->size > 1) farm_collect_notices(f);
   const double interval = f->opt->progress_seconds;
+  if (f->task_fraction0 < 0 && p->fraction >= 0) f->task_fraction0 = p->fraction;
   /* tasks of a few seconds say nothing: the run's own progress line covers them */
   if (interval > 0 && f->current_task >= 0 && now - f->task_printed >= interval && now - f->task_start >= 3) {
     f->task_printed = now;
     const double el = now - f->task_start;
     char e[32], eta[32], pct[32] = "";
     catex_format_hms(e, sizeof e, el);
-    catex_format_hms(eta, sizeof eta, p->fraction > 0 ? el * (1 - p->fraction) / p->fraction : -1);
+    /* the rate of this run of the task: a ladder resumed at 45 % has not done 45 % in el */
+    const double since = p->fraction - (f->task_fraction0 > 0 ? f->task_fraction0 : 0);
+    catex_format_hms(eta, sizeof eta, since > 0 ? el * (1 - p->fraction) / since : -1);
     if (p->fraction >= 0) snprintf(pct, sizeof pct, " (%.1f%%)", 100 * p->fraction);
     FILE *out = f->opt->log ? f->opt->log : stdout;
     if (p->total > 0)

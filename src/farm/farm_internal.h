@@ -59,6 +59,7 @@ typedef struct {
   long current_task;        /* running here, -1 none */
   int failures_printed;     /* failed tasks of this rank reported on stderr */
   double task_start, task_printed;
+  double task_fraction0;  /* fraction done at the task's first poll (> 0 when resumed from a checkpoint) */
   void (*pump)(void *ctx);  /* worker: takes in control messages while a task runs */
   void *pump_ctx;
 } farm_ctx;
