@@ -16,6 +16,21 @@ def run(argv):
     p.stdout.close()
     return os.waitstatus_to_exitcode(status), out, ru.ru_maxrss * 1024
 
+def check_bound(name, argv, must_print=None, min_peak=0):
+    """Runs argv; 0 if its printed per-rank estimate bounds its peak RSS (and it printed
+    must_print, and peaked above min_peak bytes, so that the case tests what it says), else 1."""
+    code, text, peak = run(argv)
+    m = re.search(r"per rank at most ([0-9.]+) MB", text)
+    if code != 0 or not m or (must_print and must_print not in text):
+        print("FAIL: %s: exit %d, no estimate%s:\n%s" %
+              (name, code, " with '%s'" % must_print if must_print else "", text))
+        return 1
+    bound = float(m.group(1)) * 1048576
+    ok = min_peak < peak <= bound
+    print("%s %s: peak RSS %.1f MB, estimate per rank %.1f MB" %
+          ("ok:  " if ok else "FAIL:", name, peak / 1048576, bound / 1048576))
+    return 0 if ok else 1
+
 cases = [
     ("hexagon side 20, eps 1", ["--lattice", "hexagon", "--side", "20", "--eps", "1", "--dmu", "-20", "--kT", "0.2"]),
     ("hexagon side 36, eps 1", ["--lattice", "hexagon", "--side", "36", "--eps", "1", "--dmu", "-20", "--kT", "0.2"]),
@@ -31,49 +46,21 @@ with tempfile.TemporaryDirectory(prefix="catex-memory-estimate.") as d:
             argv = ([exe] if ranks == 1 else ["mpirun", "-n", "2", exe]) + ["kmc"] + args + \
                 ["--t-max", "1", "--samples", "5", "--trajectories", str(ranks), "-o", out_h5, "--force",
                  "--progress-seconds", "0"]
-            code, text, peak = run(argv)
-            m = re.search(r"per rank at most ([0-9.]+) MB", text)
-            if code != 0 or not m:
-                print("FAIL: %s -n %d: exit %d, no estimate:\n%s" % (name, ranks, code, text))
-                fail = 1
-                continue
-            bound = float(m.group(1)) * 1048576
-            ok = peak <= bound
-            print("%s %s -n %d: peak RSS %.1f MB, estimate per rank %.1f MB" %
-                  ("ok:  " if ok else "FAIL:", name, ranks, peak / 1048576, bound / 1048576))
-            fail |= not ok
+            fail |= check_bound("%s -n %d" % (name, ranks), argv)
     # an exchange ladder holds every rung's V and Vcc at once (16 rungs of side 20: ~0.4 GB over the
     # libraries; an estimate that counts one V per lattice misses it by half)
     ladder = ",".join("%.2f" % (13.3 + 0.05 * k) for k in range(16))
-    code, text, peak = run([exe, "exchange", "--side", "20", "--shell-layers", "1", "--kshell", ladder, "--eps", "1",
-                            "--kT", "0.2", "--equilibrate", "20", "--measure", "20", "-o", out_h5, "--force",
-                            "--progress-seconds", "0"])
-    m = re.search(r"per rank at most ([0-9.]+) MB", text)
-    if code != 0 or not m or "ladder of 16 rungs" not in text:
-        print("FAIL: exchange ladder: exit %d, no ladder estimate:\n%s" % (code, text))
-        fail = 1
-    else:
-        bound = float(m.group(1)) * 1048576
-        ok = peak <= bound
-        print("%s exchange ladder, 16 rungs of side 20: peak RSS %.1f MB, estimate per rank %.1f MB" %
-              ("ok:  " if ok else "FAIL:", peak / 1048576, bound / 1048576))
-        fail |= not ok
+    fail |= check_bound("exchange ladder, 16 rungs of side 20",
+                        [exe, "exchange", "--side", "20", "--shell-layers", "1", "--kshell", ladder, "--eps", "1",
+                         "--kT", "0.2", "--equilibrate", "20", "--measure", "20", "-o", out_h5, "--force",
+                         "--progress-seconds", "0"], must_print="ladder of 16 rungs")
     # ... and its measured series (7 doubles per rung and sweep, for the blocking errors): 16 rungs of
-    # a small crystal measured for 2e5 sweeps keep ~180 MB
+    # a small crystal measured for 2e5 sweeps keep ~180 MB, so the peak must exceed 200 MB
     ladder = ",".join("%.2f" % (1.0 + 0.25 * k) for k in range(16))
-    code, text, peak = run([exe, "exchange", "--side", "6", "--shell-layers", "1", "--kshell", ladder, "--eps", "1",
-                            "--kT", "0.3", "--equilibrate", "100", "--measure", "200000", "-o", out_h5, "--force",
-                            "--progress-seconds", "0"])
-    m = re.search(r"per rank at most ([0-9.]+) MB", text)
-    if code != 0 or not m:
-        print("FAIL: long exchange ladder: exit %d, no estimate:\n%s" % (code, text))
-        fail = 1
-    else:
-        bound = float(m.group(1)) * 1048576
-        ok = peak <= bound and peak > 200 * 1048576  # the series must be there for the check to mean anything
-        print("%s exchange ladder, 16 rungs measured 2e5 sweeps: peak RSS %.1f MB, estimate per rank %.1f MB" %
-              ("ok:  " if ok else "FAIL:", peak / 1048576, bound / 1048576))
-        fail |= not ok
+    fail |= check_bound("exchange ladder, 16 rungs measured 2e5 sweeps",
+                        [exe, "exchange", "--side", "6", "--shell-layers", "1", "--kshell", ladder, "--eps", "1",
+                         "--kT", "0.3", "--equilibrate", "100", "--measure", "200000", "-o", out_h5, "--force",
+                         "--progress-seconds", "0"], min_peak=200 * 1048576)
     # over the limit: refused with both figures, nothing written
     refused = os.path.join(d, "refused.h5")
     code, text, _ = run([exe, "kmc", "--lattice", "hexagon", "--side", "36", "--eps", "1", "--kT", "0.2",

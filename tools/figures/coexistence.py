@@ -150,11 +150,8 @@ def analyse_size(lattice, side, g, min_weight=MIN_WEIGHT):
 def analyse(studies, min_weight=MIN_WEIGHT):
     """SizeCoexistence per core side; a side found in several studies is
     taken from the last of them (e.g. a longer run given with --also)."""
-    lattice, out = None, {}
+    lattice, out = cm.common_lattice(studies), {}
     for s in studies:
-        if lattice and s.lattice != lattice:
-            raise cm.UsageError("studies of different lattices cannot be scaled together")
-        lattice = s.lattice
         for side, g in s.groupby("side"):
             if side in out:
                 cm.warn(f"core side {side:g}: taken from study {s.name} (a later one replaces an earlier)")

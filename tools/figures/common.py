@@ -69,6 +69,15 @@ def parse_where(items):
     return out
 
 
+def common_lattice(studies):
+    """The lattice every study has (None for no studies): sizes of different
+    lattices cannot be scaled together."""
+    lattices = {s.lattice for s in studies}
+    if len(lattices) > 1:
+        raise UsageError("studies of different lattices cannot be scaled together")
+    return next(iter(lattices), None)
+
+
 def select_studies(f, args, kinds, need=None):
     """The studies named by --study (all of the given kinds if none), with
     --where applied.  `need` (a dataset name) filters the default choice to

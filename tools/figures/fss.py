@@ -325,11 +325,8 @@ def collect(studies, x="kshell"):
     """{side: (x values, mean, err, nrep, [(replica values, replica errors)])}
     pooled over the given studies (a size may be split over several)."""
     pooled = {}
-    lattice = None
+    lattice = cm.common_lattice(studies)
     for s in studies:
-        if lattice and s.lattice != lattice:
-            raise cm.UsageError("studies of different lattices cannot be scaled together")
-        lattice = s.lattice
         xv = s.param(x)
         sides = s.param("side")
         y = np.asarray(s.data("fU_var"), dtype=float)
@@ -366,11 +363,8 @@ def collect_exchange(studies, kind, mbar_options=None, verdict_options=None):
     differ)."""
     from figures import equilibrium as eq
     from figures import exchange as ex
-    lattice, out = None, {}
+    lattice, out = cm.common_lattice(studies), {}
     for s in studies:
-        if lattice and s.lattice != lattice:
-            raise cm.UsageError("studies of different lattices cannot be scaled together")
-        lattice = s.lattice
         for side, g in s.groupby("side"):
             if side in out:
                 raise cm.UsageError(f"core side {side:g} appears in two exchange studies; choose one with --study")
@@ -482,11 +476,8 @@ def analyse(studies, x="kshell", model="auto", frac=None, min_points=None, nboot
 def _collect_pooled(studies, x):
     """As collect(), with the pooled variance over the replicas at each x."""
     from figures import equilibrium as eq
-    lattice, out = None, {}
+    lattice, out = cm.common_lattice(studies), {}
     for s in studies:
-        if lattice and s.lattice != lattice:
-            raise cm.UsageError("studies of different lattices cannot be scaled together")
-        lattice = s.lattice
         for side, c in eq.variance_curves(s, x=x, by="side", kind="pooled"):
             if side in out:
                 raise cm.UsageError(f"core side {side:g} appears in two studies; --variance pooled "
