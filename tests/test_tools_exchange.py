@@ -11,8 +11,6 @@ test; the MBAR test keeps a negative control (a transposed energy matrix, a
 wrong kT) that must fail.
 """
 
-import contextlib
-import io
 import os
 import re
 import sys
@@ -34,19 +32,7 @@ import tools_fixture as tf  # noqa: E402
 from figures import exchange as ex  # noqa: E402
 from figures import fss  # noqa: E402
 from figures import reweight as rw  # noqa: E402
-from test_tools_plots import load_catexplot  # noqa: E402
-
-CATEXPLOT = load_catexplot()
-
-
-def run_cli(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = CATEXPLOT.main(argv)
-        except SystemExit as e:
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
+from test_tools_plots import run_cli  # noqa: E402
 
 
 class FixtureFile:

@@ -35,6 +35,17 @@ def load_catexplot():
 
 CATEXPLOT = load_catexplot()
 
+
+def run_cli(argv):
+    """(exit code, stdout, stderr) of catexplot ARGV, run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = CATEXPLOT.main(argv)
+        except SystemExit as e:
+            rc = e.code
+    return rc, out.getvalue(), err.getvalue()
+
 # (name, argv after FILE); each must write a PNG
 COMMANDS = [
     ("composition", ["composition", "--study", "noninteracting", "--study", "ising", "--study", "elastic"]),
@@ -70,13 +81,7 @@ class PlotCommandsTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def run_cli(self, argv):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                rc = CATEXPLOT.main(argv)
-            except SystemExit as e:
-                rc = e.code
-        return rc, out.getvalue(), err.getvalue()
+        return run_cli(argv)
 
     def assert_png(self, png):
         self.assertTrue(os.path.exists(png), png)

@@ -4,10 +4,6 @@ synthetic catex file of tests/tools_fixture.py; xrd writes its companion
 HDF5 file, refuses to overwrite it, re-plots from it, exports extended XYZ,
 and refuses 2D studies."""
 
-import contextlib
-import importlib.machinery
-import importlib.util
-import io
 import os
 import sys
 import tempfile
@@ -21,17 +17,7 @@ sys.path.insert(0, TOOLS)
 sys.path.insert(0, HERE)
 
 import tools_fixture  # noqa: E402
-
-
-def load_catexplot():
-    loader = importlib.machinery.SourceFileLoader("catexplot", os.path.join(TOOLS, "catexplot"))
-    spec = importlib.util.spec_from_loader("catexplot", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
-
-
-CATEXPLOT = load_catexplot()
+from test_tools_plots import run_cli  # noqa: E402
 
 
 class XrdPlotTest(unittest.TestCase):
@@ -46,10 +32,7 @@ class XrdPlotTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def run_cmd(self, argv):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = CATEXPLOT.main(argv)
-        return rc, out.getvalue(), err.getvalue()
+        return run_cli(argv)
 
     def assert_png(self, path):
         self.assertTrue(os.path.exists(path), path)
