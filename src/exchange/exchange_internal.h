@@ -29,6 +29,12 @@ catex_status exchange_jacobi_eigen(double *a, int p, double *w, double *vec, cat
 /* Series recorded per measurement and rung. */
 enum { XS_F0 = 0, XS_FU = CATEX_NUM_PHASES, XS_E, XS_NUM };
 
+/* Sites per panel of Z (exchange.c): 16 doubles = 4 AVX2 registers per sum,
+ * 8 for the two sums of a field correction, enough independent additions
+ * to cover the add latency without spilling. */
+enum { EXCHANGE_PANEL = 16 };
+static inline int exchange_panels(int ncore) { return (ncore + EXCHANGE_PANEL - 1) / EXCHANGE_PANEL; }
+
 struct catex_exchange {
   const catex_lattice *lat;
   catex_exchange_params p;
@@ -62,9 +68,10 @@ struct catex_exchange {
   int *perm_store;           /* nperm_max x nr */
   double *samp_fU, *samp_E, *samp_f;
 
-  double *Zct;               /* r x ncore: Z at the core sites, transposed, so that a field
-                                correction is r contiguous axpys (vectorisable as written) */
-  double *scratch;           /* 2 r + 2 ncore doubles */
+  double *Zp;                /* Z at the core sites in panels (correction_pass in exchange.c):
+                                panel b holds sites b P .. b P + P-1 as r rows of P numbers,
+                                P = EXCHANGE_PANEL; the sites past ncore are 0 */
+  double *scratch;           /* 2 r + 2 (ncore rounded up to P) doubles */
 
   /* spread over ranks (exchange_gang.c): this rank advances rungs lo .. hi-1;
      perm, round trips, swap counters and the swap stream are replicated on
