@@ -10,11 +10,16 @@
  *    error bars";
  *  - tau matches (1 + a) / (2 (1 - a)) the same way.
  * Plus edge cases: constant series, one point, white noise, too-short series
- * flagged as not converged, and the legacy wrapper. */
+ * flagged as not converged, and the legacy wrapper.
+ * The streaming form (blocking_stream.h) must give the batch form's result
+ * for the same series: the same mean (the same sum), the same plateau level
+ * and flags, errors equal to rounding; its variance and jackknife error
+ * against a two-pass recomputation here. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "catex/blocking_stream.h"
 #include "catex/equilibrium.h"
 #include "check.h"
 
@@ -140,11 +145,102 @@ static void check_edges(catex_check *t)
   free(x);
 }
 
+static int rel_close(double a, double b, double tol)
+{
+  if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+  return fabs(a - b) <= tol * fmax(fabs(a), fabs(b)) || a == b;
+}
+
+/* Var (1/n, two-pass) of x without [skip_from, skip_to), its own mean. */
+static double two_pass_variance(const double *x, long n, long skip_from, long skip_to)
+{
+  double m = 0, v = 0;
+  long c = 0;
+  for (long t = 0; t < n; t++)
+    if (t < skip_from || t >= skip_to) m += x[t], c++;
+  m /= (double)c;
+  for (long t = 0; t < n; t++)
+    if (t < skip_from || t >= skip_to) v += (x[t] - m) * (x[t] - m);
+  return v / (double)c;
+}
+
+static void check_stream_matches(catex_check *t, const double *x, long n, const char *what)
+{
+  catex_blocking_info batch, stream;
+  catex_blocking_stream b;
+  catex_blocking_stream_init(&b, n);
+  for (long i = 0; i < n; i++) catex_blocking_stream_add(&b, x[i]);
+  CHECK(t, catex_blocking_analyse(x, n, &batch, NULL) == CATEX_OK, "%s: batch", what);
+  CHECK(t, catex_blocking_stream_analyse(&b, &stream, NULL) == CATEX_OK, "%s: stream", what);
+  CHECK(t, stream.mean == batch.mean, "%s (n = %ld): mean %.17g vs batch %.17g", what, n, stream.mean, batch.mean);
+  CHECK(t, stream.block_size == batch.block_size && stream.nblocks == batch.nblocks && stream.converged == batch.converged,
+        "%s (n = %ld): level %ld x %ld converged %d vs batch %ld x %ld converged %d", what, n, stream.block_size,
+        stream.nblocks, stream.converged, batch.block_size, batch.nblocks, batch.converged);
+  const double tol = 1e-9;
+  CHECK(t, rel_close(stream.err, batch.err, tol) && rel_close(stream.err_err, batch.err_err, tol) &&
+               rel_close(stream.var, batch.var, tol) && rel_close(stream.tau, batch.tau, tol),
+        "%s (n = %ld): err %.17g var %.17g tau %.17g vs batch %.17g %.17g %.17g", what, n, stream.err, stream.var,
+        stream.tau, batch.err, batch.var, batch.tau);
+  double var, err;
+  catex_blocking_stream_variance(&b, &var, &err);
+  /* absolute 1e-30: a constant series has variance 0, where the two-pass
+     form leaves the round-off of its mean (~1e-32) */
+  const double ref = two_pass_variance(x, n, 0, 0);
+  CHECK(t, fabs(var - ref) <= 1e-10 * ref + 1e-30, "%s (n = %ld): variance %.17g vs two-pass %.17g", what, n, var, ref);
+  const int B = CATEX_BLOCKING_JACKKNIFE_BLOCKS;
+  if (n < 2 * B) {
+    CHECK(t, isnan(err), "%s (n = %ld < 2 B): jackknife error %g, want NaN", what, n, err);
+    return;
+  }
+  const long len = n / B;
+  double vb[CATEX_BLOCKING_JACKKNIFE_BLOCKS], vmean = 0, ss = 0;
+  for (int k = 0; k < B; k++) vmean += (vb[k] = two_pass_variance(x, n, k * len, (k + 1) * len)) / B;
+  for (int k = 0; k < B; k++) ss += (vb[k] - vmean) * (vb[k] - vmean);
+  const double want = sqrt((double)(B - 1) / B * ss);
+  CHECK(t, rel_close(err, want, 1e-7), "%s (n = %ld): jackknife error %.17g vs recomputed %.17g", what, n, err, want);
+}
+
+static void check_stream(catex_check *t)
+{
+  const long lengths[] = {2, 3, 63, 64, 65, 1000, 4097, 100001, 1L << 17};
+  const long nmax = 1L << 17;
+  double *x = malloc(sizeof(double) * (size_t)nmax);
+  CHECK(t, x != NULL, "memory");
+  if (!x) return;
+  for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
+    const long n = lengths[i];
+    ar1(x, n, 0.95, 1000 + (uint64_t)i);
+    for (long k = 0; k < n; k++) x[k] = -1234.5 + 3.0 * x[k]; /* an energy: offset >> spread */
+    check_stream_matches(t, x, n, "AR(1) a = 0.95 with an offset");
+    ar1(x, n, 0.0, 2000 + (uint64_t)i);
+    check_stream_matches(t, x, n, "white noise");
+    for (long k = 0; k < n; k++) x[k] = x[k] > 0.3 ? 0.7 : 0.2; /* two-valued, like f_U across phases */
+    check_stream_matches(t, x, n, "two-valued");
+  }
+  for (long k = 0; k < 100; k++) x[k] = 0.123;
+  check_stream_matches(t, x, 100, "constant");
+  check_stream_matches(t, x, 1, "one point");
+  /* the jackknife needs the whole announced series */
+  catex_blocking_stream b;
+  catex_blocking_stream_init(&b, 1001);
+  ar1(x, 1000, 0.5, 7);
+  for (long k = 0; k < 1000; k++) catex_blocking_stream_add(&b, x[k]);
+  double var, err;
+  catex_blocking_stream_variance(&b, &var, &err);
+  CHECK(t, isnan(err) && rel_close(var, two_pass_variance(x, 1000, 0, 0), 1e-10),
+        "an incomplete series: variance %g, jackknife error %g (want NaN)", var, err);
+  catex_blocking_info info;
+  catex_blocking_stream_init(&b, 10);
+  CHECK(t, catex_blocking_stream_analyse(&b, &info, NULL) == CATEX_ERR_ARG, "empty stream refused");
+  free(x);
+}
+
 int main(int argc, char **argv)
 {
   catex_check t;
   if (catex_check_init(&t, "test_blocking", &argc, &argv)) return 1;
   check_edges(&t);
+  check_stream(&t);
   check_ar1(&t, 0.0, 1 << 16, 40);
   check_ar1(&t, 0.5, 1 << 16, 40);
   check_ar1(&t, 0.9, 1 << 17, 40);

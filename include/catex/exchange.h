@@ -33,6 +33,8 @@
  *    Var(f_U) at that K_shell. Its error comes from a delete-one jackknife
  *    over CATEX_EXCHANGE_JACKKNIFE_BLOCKS contiguous blocks of the series;
  *    means and their errors from the blocking analysis, as for equilibrium.
+ *    The series are not stored: each is reduced as it is measured
+ *    (blocking_stream.h), so a ladder's memory does not grow with its length.
  * The result depends only on the parameters, V, the seed and the streams. */
 #ifndef CATEX_EXCHANGE_H
 #define CATEX_EXCHANGE_H
@@ -40,9 +42,10 @@
 #include <mpi.h>
 #include <stddef.h>
 
+#include "catex/blocking_stream.h"
 #include "catex/equilibrium.h"
 
-#define CATEX_EXCHANGE_JACKKNIFE_BLOCKS 32
+#define CATEX_EXCHANGE_JACKKNIFE_BLOCKS CATEX_BLOCKING_JACKKNIFE_BLOCKS
 
 typedef struct {
   catex_equilibrium_params eq; /* per rung (energy, kT, composition, equilibrate, measure,

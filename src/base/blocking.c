@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catex/equilibrium.h"
+#include "blocking_levels.h"
 
 /* 99% quantile of chi^2(df): exact for small df, Wilson-Hilferty beyond
  * (better than 0.2% there, far below what the test is sensitive to). */
@@ -20,62 +20,14 @@ static double chi2_q99(int df)
   return df * b * b * b;
 }
 
-/* Levels are at most log2(n) + 1 <= 64 for any long n. */
-enum { MAX_LEVELS = 64 };
 #define BIAS_FRACTION 0.2
 
-catex_status catex_blocking_analyse(const double *x, long n, catex_blocking_info *info, catex_error *err)
+void blocking_levels_choose(const blocking_levels *lv, catex_blocking_info *info)
 {
-  if (!info) return catex_error_set(err, CATEX_ERR_ARG, "blocking analysis without an output");
-  memset(info, 0, sizeof *info);
-  info->mean = info->err = info->err_err = info->var = info->tau = NAN;
-  if (!x || n < 1) return catex_error_set(err, CATEX_ERR_ARG, "blocking analysis of an empty series");
-  /* Shift by x[0] before summing: series such as energies have a large
-   * offset, and the variance of the offset-free series is computed better. */
-  const double x0 = x[0];
-  double s = 0, smin = x[0], smax = x[0];
-  for (long t = 0; t < n; t++) {
-    s += x[t] - x0;
-    smin = fmin(smin, x[t]);
-    smax = fmax(smax, x[t]);
-  }
-  const double mean_shift = s / (double)n;
-  info->mean = x0 + mean_shift;
-  info->block_size = 1;
-  info->nblocks = n;
-  if (n < 2) {
-    info->err = info->err_err = info->var = info->tau = NAN;
-    return CATEX_OK;
-  }
-  if (smin == smax) { /* exactly constant: no fluctuation, no correlation time */
-    info->err = info->err_err = info->var = 0;
-    info->tau = NAN;
-    info->converged = 1;
-    return CATEX_OK;
-  }
-  double *w = malloc(sizeof(double) * (size_t)n);
-  if (!w) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory in blocking analysis (n = %ld)", n);
-  for (long t = 0; t < n; t++) w[t] = (x[t] - x0) - mean_shift;
-
-  double s2[MAX_LEVELS] = {0}, gamma[MAX_LEVELS] = {0};
-  long nk[MAX_LEVELS] = {0};
-  int levels = 0;
-  for (long len = n; len >= 2 && levels < MAX_LEVELS; len /= 2) {
-    double m = 0;
-    for (long t = 0; t < len; t++) m += w[t];
-    m /= (double)len;
-    double v = 0, g = 0;
-    for (long t = 0; t < len; t++) v += (w[t] - m) * (w[t] - m);
-    /* lag-1 autocovariance about the global mean, as in Jonsson's test */
-    for (long t = 0; t + 1 < len; t++) g += w[t] * w[t + 1];
-    s2[levels] = v / (double)len;
-    gamma[levels] = g / (double)len;
-    nk[levels] = len;
-    levels++;
-    for (long t = 0; t < len / 2; t++) w[t] = 0.5 * (w[2 * t] + w[2 * t + 1]);
-  }
-  free(w);
-
+  const long n = lv->n;
+  const int levels = lv->levels;
+  const double *s2 = lv->s2, *gamma = lv->gamma;
+  const long *nk = lv->nk;
   info->var = s2[0] * (double)n / (double)(n - 1);
   /* Only levels with enough blocks enter the test: with a handful of blocks
    * gamma/s^2 is wild and would reject every level. */
@@ -83,7 +35,7 @@ catex_status catex_blocking_analyse(const double *x, long n, catex_blocking_info
   while (usable < levels && nk[usable] >= CATEX_BLOCKING_MIN_BLOCKS) usable++;
   int chosen = -1;
   if (usable > 0) {
-    double M[MAX_LEVELS];
+    double M[CATEX_BLOCKING_MAX_LEVELS];
     double acc = 0;
     for (int k = usable - 1; k >= 0; k--) {
       double r = s2[k] > 0 ? gamma[k] / s2[k] : 0;
@@ -121,6 +73,59 @@ catex_status catex_blocking_analyse(const double *x, long n, catex_blocking_info
   info->err = sqrt(s2[chosen] / (nb - 1.0));
   info->err_err = info->err / sqrt(2.0 * (nb - 1.0));
   info->tau = info->var > 0 ? info->err * info->err * (double)n / (2.0 * info->var) : NAN;
+}
+
+void blocking_info_trivial(long n, double mean, int constant, catex_blocking_info *info)
+{
+  memset(info, 0, sizeof *info);
+  info->mean = mean;
+  info->err = info->err_err = info->var = info->tau = NAN;
+  info->block_size = 1;
+  info->nblocks = n;
+  if (n >= 2 && constant) { /* exactly constant: no fluctuation, no correlation time */
+    info->err = info->err_err = info->var = 0;
+    info->converged = 1;
+  }
+}
+
+catex_status catex_blocking_analyse(const double *x, long n, catex_blocking_info *info, catex_error *err)
+{
+  if (!info) return catex_error_set(err, CATEX_ERR_ARG, "blocking analysis without an output");
+  blocking_info_trivial(0, NAN, 0, info);
+  if (!x || n < 1) return catex_error_set(err, CATEX_ERR_ARG, "blocking analysis of an empty series");
+  /* Shift by x[0] before summing: series such as energies have a large
+   * offset, and the variance of the offset-free series is computed better. */
+  const double x0 = x[0];
+  double s = 0, smin = x[0], smax = x[0];
+  for (long t = 0; t < n; t++) {
+    s += x[t] - x0;
+    smin = fmin(smin, x[t]);
+    smax = fmax(smax, x[t]);
+  }
+  const double mean_shift = s / (double)n;
+  blocking_info_trivial(n, x0 + mean_shift, smin == smax, info);
+  if (n < 2 || smin == smax) return CATEX_OK;
+  double *w = malloc(sizeof(double) * (size_t)n);
+  if (!w) return catex_error_set(err, CATEX_ERR_NOMEM, "out of memory in blocking analysis (n = %ld)", n);
+  for (long t = 0; t < n; t++) w[t] = (x[t] - x0) - mean_shift;
+
+  blocking_levels lv = {.n = n};
+  for (long len = n; len >= 2 && lv.levels < CATEX_BLOCKING_MAX_LEVELS; len /= 2) {
+    double m = 0;
+    for (long t = 0; t < len; t++) m += w[t];
+    m /= (double)len;
+    double v = 0, g = 0;
+    for (long t = 0; t < len; t++) v += (w[t] - m) * (w[t] - m);
+    /* lag-1 autocovariance about the global mean, as in Jonsson's test */
+    for (long t = 0; t + 1 < len; t++) g += w[t] * w[t + 1];
+    lv.s2[lv.levels] = v / (double)len;
+    lv.gamma[lv.levels] = g / (double)len;
+    lv.nk[lv.levels] = len;
+    lv.levels++;
+    for (long t = 0; t < len / 2; t++) w[t] = 0.5 * (w[2 * t] + w[2 * t + 1]);
+  }
+  free(w);
+  blocking_levels_choose(&lv, info);
   return CATEX_OK;
 }
 

@@ -51,6 +51,7 @@ void catex_exchange_destroy(catex_exchange *ex)
   free(ex->swap_att);
   free(ex->swap_acc);
   free(ex->series);
+  free(ex->hist);
   free(ex->perm_store);
   free(ex->samp_fU);
   free(ex->samp_E);
@@ -141,7 +142,8 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
   ex->trips = calloc((size_t)nr, sizeof(long long));
   ex->swap_att = calloc((size_t)nr, sizeof(long long));
   ex->swap_acc = calloc((size_t)nr, sizeof(long long));
-  ex->series = malloc(sizeof(double) * (size_t)nr * XS_NUM * (size_t)(ex->nmeas_max ? ex->nmeas_max : 1));
+  ex->series = malloc(sizeof *ex->series * (size_t)nr * XS_NUM);
+  ex->hist = malloc(sizeof *ex->hist * (size_t)nr * (size_t)p->hist_bins);
   ex->perm_store = malloc(sizeof(int) * (size_t)nr * (size_t)(ex->nperm_max ? ex->nperm_max : 1));
   const size_t ns = (size_t)(ex->nsamp_max ? ex->nsamp_max : 1);
   ex->samp_fU = malloc(sizeof(double) * ns * nr);
@@ -152,10 +154,10 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
   ex->Zp = calloc((size_t)r * ncpad, sizeof(double)); /* the padding sites stay 0 */
   ex->rung_streams = malloc(sizeof(long) * (size_t)nr);
   if (!ex->perm || !ex->z || !ex->zsigma || !ex->last_end || !ex->trips || !ex->swap_att || !ex->swap_acc ||
-      !ex->series || !ex->perm_store || !ex->samp_fU || !ex->samp_E || !ex->samp_f || !ex->scratch || !ex->Zp || !ex->rung_streams) {
+      !ex->series || !ex->hist || !ex->perm_store || !ex->samp_fU || !ex->samp_E || !ex->samp_f || !ex->scratch || !ex->Zp || !ex->rung_streams) {
     catex_exchange_destroy(ex);
-    return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory for %d rungs of %ld measurements", nr,
-                           ex->nmeas_max);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory for %d rungs of %ld samples", nr,
+                           ex->nsamp_max);
   }
   for (int a = 0; a < nc; a++) {
     double *panel = ex->Zp + (size_t)(a / EXCHANGE_PANEL) * r * EXCHANGE_PANEL + a % EXCHANGE_PANEL;
@@ -350,10 +352,17 @@ static void record(catex_exchange *ex)
     for (int k = ex->lo; k < ex->hi; k++) {
       double f[CATEX_NUM_PHASES];
       catex_equilibrium_phase_fractions(ex->rung[k], f);
-      double *s = ex->series + (size_t)k * XS_NUM * ex->nmeas_max;
-      for (int a = 0; a < CATEX_NUM_PHASES; a++) s[(size_t)(XS_F0 + a) * ex->nmeas_max + ex->nmeas] = f[a];
-      s[(size_t)XS_FU * ex->nmeas_max + ex->nmeas] = f[CATEX_PHASE_U1] + f[CATEX_PHASE_U2];
-      s[(size_t)XS_E * ex->nmeas_max + ex->nmeas] = catex_equilibrium_energy(ex->rung[k]);
+      catex_blocking_stream *s = ex->series + (size_t)k * XS_NUM;
+      const double fU = f[CATEX_PHASE_U1] + f[CATEX_PHASE_U2];
+      for (int a = 0; a < CATEX_NUM_PHASES; a++) catex_blocking_stream_add(&s[XS_F0 + a], f[a]);
+      catex_blocking_stream_add(&s[XS_FU], fU);
+      catex_blocking_stream_add(&s[XS_E], catex_equilibrium_energy(ex->rung[k]));
+      /* bin b = [b/nb, (b+1)/nb), the last bin closed at 1 */
+      const int nb = ex->p.hist_bins;
+      int b = (int)floor(fU * nb);
+      if (b >= nb) b = nb - 1;
+      if (b < 0) b = 0;
+      ex->hist[(size_t)k * nb + b]++;
     }
     ex->nmeas++;
   }
@@ -378,6 +387,8 @@ static void record(catex_exchange *ex)
 
 static void begin_measurement(catex_exchange *ex)
 {
+  for (size_t i = 0; i < (size_t)ex->nr * XS_NUM; i++) catex_blocking_stream_init(&ex->series[i], ex->nmeas_max);
+  memset(ex->hist, 0, sizeof *ex->hist * (size_t)ex->nr * (size_t)ex->p.hist_bins);
   for (int k = 0; k < ex->nr; k++) {
     catex_equilibrium_reset_counts(ex->rung[k]);
     ex->last_end[k] = -1;

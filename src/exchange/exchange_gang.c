@@ -210,8 +210,9 @@ static void pack_rung(const catex_exchange *ex, int k, exchange_wbuf *w)
   exchange_wbuf_put(w, &nb, sizeof nb);
   exchange_wbuf_put(w, packed, nb);
   free(packed);
-  for (int s = 0; s < XS_NUM; s++)
-    exchange_wbuf_put(w, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
+  const size_t bins = (size_t)ex->p.hist_bins;
+  exchange_wbuf_put(w, ex->series + (size_t)k * XS_NUM, sizeof *ex->series * XS_NUM);
+  exchange_wbuf_put(w, ex->hist + (size_t)k * bins, sizeof *ex->hist * bins);
   for (long s = 0; s < ex->nsamp; s++) {
     const size_t sk = (size_t)s * nr + k;
     exchange_wbuf_put(w, ex->samp_fU + sk, sizeof(double));
@@ -238,9 +239,10 @@ static catex_status unpack_rung(catex_exchange *ex, int k, const char *buf, size
   *pos += nb;
   catex_rng_destroy(ex->rng[k]);
   ex->rng[k] = fresh;
-  for (int s = 0; s < XS_NUM; s++)
-    if (take(buf, len, pos, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas))
-      goto bad;
+  const size_t bins = (size_t)ex->p.hist_bins;
+  if (take(buf, len, pos, ex->series + (size_t)k * XS_NUM, sizeof *ex->series * XS_NUM) ||
+      take(buf, len, pos, ex->hist + (size_t)k * bins, sizeof *ex->hist * bins))
+    goto bad;
   for (long s = 0; s < ex->nsamp; s++) {
     const size_t sk = (size_t)s * nr + k;
     if (take(buf, len, pos, ex->samp_fU + sk, sizeof(double)) ||

@@ -64,7 +64,8 @@ struct catex_exchange {
   long long *swap_att, *swap_acc; /* nr - 1 */
   long nmeas, nsamp, nperm;  /* recorded so far */
   long nmeas_max, nsamp_max, nperm_max;
-  double *series;            /* nr x XS_NUM x nmeas_max */
+  catex_blocking_stream *series; /* nr x XS_NUM: each measured series, reduced as it comes */
+  long long *hist;           /* nr x hist_bins: f_U histogram of the measurements */
   int *perm_store;           /* nperm_max x nr */
   double *samp_fU, *samp_E, *samp_f;
 

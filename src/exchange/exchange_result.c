@@ -9,7 +9,9 @@
  * would understate it exactly where it matters. The delete-one-block
  * jackknife over B = CATEX_EXCHANGE_JACKKNIFE_BLOCKS contiguous blocks
  * recomputes <x^2> - <x>^2 without each block; with blocks much longer than
- * the correlation time it is the honest error of the nonlinear estimator. */
+ * the correlation time it is the honest error of the nonlinear estimator.
+ * All of it comes from the streams the run filled (blocking_stream.h), not
+ * from stored series. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,43 +48,6 @@ size_t catex_exchange_result_bytes(const catex_exchange_result *r)
   return sizeof(double) * nr * (9 + 2 * CATEX_NUM_PHASES) + sizeof(long long) * nr * ((size_t)r->nbins + 3) +
          sizeof(double) * nr + sizeof(int) * nr * (size_t)r->npermutations +
          sizeof(double) * ns * nr * (1 + nr + CATEX_NUM_PHASES);
-}
-
-/* Var = <x^2> - <x>^2 over x[0..n-1] and its delete-one-block jackknife error. */
-static void jackknife_variance(const double *x, long n, double *var, double *err)
-{
-  double s1 = 0, s2 = 0;
-  for (long t = 0; t < n; t++) {
-    s1 += x[t];
-    s2 += x[t] * x[t];
-  }
-  const double mean = s1 / (double)n;
-  /* two-pass form for the estimate itself (no cancellation) */
-  double v = 0;
-  for (long t = 0; t < n; t++) v += (x[t] - mean) * (x[t] - mean);
-  *var = v / (double)n;
-  const int B = CATEX_EXCHANGE_JACKKNIFE_BLOCKS;
-  if (n < 2 * B) {
-    *err = NAN;
-    return;
-  }
-  const long len = n / B; /* the n % B trailing samples stay in every subsample */
-  double vb[CATEX_EXCHANGE_JACKKNIFE_BLOCKS], vmean = 0;
-  for (int b = 0; b < B; b++) {
-    double m1 = 0;
-    for (long t = b * len; t < (b + 1) * len; t++) m1 += x[t];
-    const double nb = (double)(n - len), mb = (s1 - m1) / nb;
-    double acc = 0;
-    for (long t = 0; t < n; t++) {
-      if (t >= b * len && t < (b + 1) * len) continue;
-      acc += (x[t] - mb) * (x[t] - mb);
-    }
-    vb[b] = acc / nb;
-    vmean += vb[b] / B;
-  }
-  double ss = 0;
-  for (int b = 0; b < B; b++) ss += (vb[b] - vmean) * (vb[b] - vmean);
-  *err = sqrt((double)(B - 1) / B * ss);
 }
 
 static catex_status finish_local(catex_exchange *ex, catex_exchange_result *r, catex_error *err)
@@ -129,31 +94,24 @@ static catex_status finish_local(catex_exchange *ex, catex_exchange_result *r, c
   catex_status st = CATEX_OK;
   int conv = 1;
   for (int k = 0; k < nr && !st; k++) {
-    const double *s = ex->series + (size_t)k * XS_NUM * ex->nmeas_max;
+    const catex_blocking_stream *s = ex->series + (size_t)k * XS_NUM;
     catex_blocking_info info;
     for (int a = 0; a < CATEX_NUM_PHASES && !st; a++) {
-      st = catex_blocking_analyse(s + (size_t)(XS_F0 + a) * ex->nmeas_max, n, &info, err);
+      st = catex_blocking_stream_analyse(&s[XS_F0 + a], &info, err);
       r->f_mean[k * CATEX_NUM_PHASES + a] = info.mean;
       r->f_err[k * CATEX_NUM_PHASES + a] = info.err;
       conv &= info.converged;
     }
-    const double *fU = s + (size_t)XS_FU * ex->nmeas_max;
-    if (!st) st = catex_blocking_analyse(fU, n, &info, err);
+    if (!st) st = catex_blocking_stream_analyse(&s[XS_FU], &info, err);
     r->fU_mean[k] = info.mean;
     r->fU_err[k] = info.err;
     conv &= info.converged;
-    if (!st) st = catex_blocking_analyse(s + (size_t)XS_E * ex->nmeas_max, n, &info, err);
+    if (!st) st = catex_blocking_stream_analyse(&s[XS_E], &info, err);
     r->E_mean[k] = info.mean;
     r->E_err[k] = info.err;
     conv &= info.converged;
-    jackknife_variance(fU, n, &r->fU_var[k], &r->fU_var_err[k]);
-    /* bin b = [b/nb, (b+1)/nb), the last bin closed at 1 */
-    for (long t = 0; t < n; t++) {
-      int b = (int)floor(fU[t] * nb);
-      if (b >= nb) b = nb - 1;
-      if (b < 0) b = 0;
-      r->fU_hist[(size_t)k * nb + b]++;
-    }
+    catex_blocking_stream_variance(&s[XS_FU], &r->fU_var[k], &r->fU_var_err[k]);
+    memcpy(r->fU_hist + (size_t)k * nb, ex->hist + (size_t)k * nb, sizeof *r->fU_hist * (size_t)nb);
     long attempts, accepted;
     catex_equilibrium_counts(ex->rung[k], &attempts, &accepted);
     r->acceptance[k] = attempts ? (double)accepted / (double)attempts : NAN;

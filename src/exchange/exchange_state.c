@@ -20,7 +20,7 @@
 
 #include "exchange_internal.h"
 
-enum { STATE_VERSION = 1 };
+enum { STATE_VERSION = 2 }; /* 2: streamed series instead of stored ones */
 static const char MAGIC[8] = {'C', 'A', 'T', 'E', 'X', 'X', 'C', 'K'};
 
 static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
@@ -81,9 +81,8 @@ static void payload(const catex_exchange *ex, exchange_wbuf *w)
     exchange_wbuf_put(w, packed, nb);
     free(packed);
   }
-  for (int k = 0; k < nr; k++)
-    for (int s = 0; s < XS_NUM; s++)
-      exchange_wbuf_put(w, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
+  exchange_wbuf_put(w, ex->series, sizeof *ex->series * (size_t)nr * XS_NUM);
+  exchange_wbuf_put(w, ex->hist, sizeof *ex->hist * (size_t)nr * (size_t)ex->p.hist_bins);
   exchange_wbuf_put(w, ex->perm_store, sizeof(int) * nr * (size_t)ex->nperm);
   exchange_wbuf_put(w, ex->samp_fU, sizeof(double) * nr * (size_t)ex->nsamp);
   exchange_wbuf_put(w, ex->samp_E, sizeof(double) * nr * nr * (size_t)ex->nsamp);
@@ -261,9 +260,8 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
     catex_rng_destroy(*slot);
     *slot = fresh;
   }
-  for (int k = 0; k < nr; k++)
-    for (int s = 0; s < XS_NUM; s++)
-      exchange_rbuf_get(&r, ex->series + ((size_t)k * XS_NUM + s) * ex->nmeas_max, sizeof(double) * (size_t)ex->nmeas);
+  exchange_rbuf_get(&r, ex->series, sizeof *ex->series * (size_t)nr * XS_NUM);
+  exchange_rbuf_get(&r, ex->hist, sizeof *ex->hist * (size_t)nr * (size_t)ex->p.hist_bins);
   exchange_rbuf_get(&r, ex->perm_store, sizeof(int) * nr * (size_t)ex->nperm);
   exchange_rbuf_get(&r, ex->samp_fU, sizeof(double) * nr * (size_t)ex->nsamp);
   exchange_rbuf_get(&r, ex->samp_E, sizeof(double) * nr * nr * (size_t)ex->nsamp);

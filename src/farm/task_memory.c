@@ -16,8 +16,9 @@
  *     exchange ladder        R rungs: R (8 N^2 + 8 Nc^2) (each rung's copy of V and its engine's Vcc)
  *                            + 8 (5 N p + (2 + R) p^2 + Nc p) for the low-rank form, p <= 3 N_shell + 16
  *                            (probes, range, Z, U; the node cache also holds up to R V's: shared)
- *                            + the measured series, R x 7 doubles per measurement (blocking
- *                            errors), and the stored samples (R + 7 doubles per rung) and permutations
+ *                            + R x 7 streamed series (blocking_stream.h, ~5 kB each, whatever the
+ *                            run's length) and the f_U histograms, and twice (a checkpoint's copy)
+ *                            the stored samples (R + 7 doubles per rung) and permutations
  *     libraries              CATEX_MEMORY_BASELINE (MPI, PETSc, HDF5 mapped and touched at start)
  * The per-node total is shared + ranks on the node x private. Without a
  * node arena (it is only made when some task needs V) nothing is shared. */
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catex/blocking_stream.h"
 #include "catex/kmc.h"
 #include "catex/task.h"
 #include "task_cache.h"
@@ -110,9 +112,10 @@ catex_status catex_memory_plan_create(const catex_job *job, size_t cache_bytes, 
     if (s->kind == CATEX_STUDY_KMC && need_V) add_table(l, (1.0 / t->value[CATEX_PARAM_KT]) * eps);
     if (s->kind == CATEX_STUDY_EXCHANGE && need_V) {
       const double R = s->nvalues[CATEX_PARAM_KSHELL], m = (double)s->measure;
-      const double store = R * 8 * 7 * (m / (s->stride > 0 ? s->stride : 1) + 1) +
-                           (s->sample_stride > 0 ? R * 8 * (R + 7) * (m / s->sample_stride + 1) : 0) +
-                           (s->permutation_stride > 0 ? R * 4 * (m / s->permutation_stride + 1) : 0);
+      /* the stored samples and permutations twice: a checkpoint is built in memory before it is written */
+      const double store = R * 7 * (double)sizeof(catex_blocking_stream) + R * 8 * (double)s->hist_bins +
+                           2 * ((s->sample_stride > 0 ? R * 8 * (R + 7) * (m / s->sample_stride + 1) : 0) +
+                                (s->permutation_stride > 0 ? R * 4 * (m / s->permutation_stride + 1) : 0));
       if (R > l->rungs) l->rungs = (int)R;
       if (store > (double)l->ladder_store) l->ladder_store = (size_t)store;
     }
