@@ -1,10 +1,11 @@
 /* The blocking analysis of a series that is never stored: a run adds each
  * measurement as it is made, and at the end gets what catex_blocking_analyse
- * (equilibrium.h) would give for the whole series (the same levels and
- * plateau choice, equal to rounding), plus the variance of the series with
- * its delete-one-block jackknife error. Memory is O(log n) per series
- * instead of O(n): a ladder of 16 rungs measured for 2e6 sweeps held 1.8 GB
- * of series per rank.
+ * (equilibrium.h) would give for the whole series, plus the variance of
+ * the series with its delete-one-block jackknife error. The levels and the
+ * mean are the same; the level statistics agree to rounding, so the plateau
+ * is the same unless its test sits on a tie to ~1e-12. Memory is O(log n)
+ * per series instead of O(n): a ladder of 16 rungs measured for 2e6 sweeps
+ * held 1.8 GB of series per rank.
  *
  * How: at level k the series of block means of 2^k points is reduced on the
  * fly to its count, sum, sum of squares, sum of lag-1 products and its first

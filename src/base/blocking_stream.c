@@ -30,7 +30,7 @@ static void push(catex_blocking_stream *b, double y)
       L->has_carry = 1;
       return;
     }
-    y = 0.5 * (L->carry + y); /* the batch form's pair average, same operands */
+    y = 0.5 * (L->carry + y); /* the batch form's pair average (of y - mean there: equal to rounding) */
     L->has_carry = 0;
   }
 }

@@ -344,6 +344,26 @@ static catex_status swap_round(catex_exchange *ex, catex_error *err)
   return CATEX_OK;
 }
 
+void exchange_measure(catex_exchange *ex, int k, const double *f, double fU, double E)
+{
+  catex_blocking_stream *s = ex->series + (size_t)k * XS_NUM;
+  for (int a = 0; a < CATEX_NUM_PHASES; a++) catex_blocking_stream_add(&s[XS_F0 + a], f[a]);
+  catex_blocking_stream_add(&s[XS_FU], fU);
+  catex_blocking_stream_add(&s[XS_E], E);
+  /* bin b = [b/nb, (b+1)/nb), the last bin closed at 1 */
+  const int nb = ex->p.hist_bins;
+  int b = (int)floor(fU * nb);
+  if (b >= nb) b = nb - 1;
+  if (b < 0) b = 0;
+  ex->hist[(size_t)k * nb + b]++;
+}
+
+void exchange_begin_series(catex_exchange *ex)
+{
+  for (size_t i = 0; i < (size_t)ex->nr * XS_NUM; i++) catex_blocking_stream_init(&ex->series[i], ex->nmeas_max);
+  memset(ex->hist, 0, sizeof *ex->hist * (size_t)ex->nr * (size_t)ex->p.hist_bins);
+}
+
 static void record(catex_exchange *ex)
 {
   const long m = ex->t - ex->p.eq.equilibrate;
@@ -352,17 +372,7 @@ static void record(catex_exchange *ex)
     for (int k = ex->lo; k < ex->hi; k++) {
       double f[CATEX_NUM_PHASES];
       catex_equilibrium_phase_fractions(ex->rung[k], f);
-      catex_blocking_stream *s = ex->series + (size_t)k * XS_NUM;
-      const double fU = f[CATEX_PHASE_U1] + f[CATEX_PHASE_U2];
-      for (int a = 0; a < CATEX_NUM_PHASES; a++) catex_blocking_stream_add(&s[XS_F0 + a], f[a]);
-      catex_blocking_stream_add(&s[XS_FU], fU);
-      catex_blocking_stream_add(&s[XS_E], catex_equilibrium_energy(ex->rung[k]));
-      /* bin b = [b/nb, (b+1)/nb), the last bin closed at 1 */
-      const int nb = ex->p.hist_bins;
-      int b = (int)floor(fU * nb);
-      if (b >= nb) b = nb - 1;
-      if (b < 0) b = 0;
-      ex->hist[(size_t)k * nb + b]++;
+      exchange_measure(ex, k, f, f[CATEX_PHASE_U1] + f[CATEX_PHASE_U2], catex_equilibrium_energy(ex->rung[k]));
     }
     ex->nmeas++;
   }
@@ -387,8 +397,7 @@ static void record(catex_exchange *ex)
 
 static void begin_measurement(catex_exchange *ex)
 {
-  for (size_t i = 0; i < (size_t)ex->nr * XS_NUM; i++) catex_blocking_stream_init(&ex->series[i], ex->nmeas_max);
-  memset(ex->hist, 0, sizeof *ex->hist * (size_t)ex->nr * (size_t)ex->p.hist_bins);
+  exchange_begin_series(ex);
   for (int k = 0; k < ex->nr; k++) {
     catex_equilibrium_reset_counts(ex->rung[k]);
     ex->last_end[k] = -1;

@@ -83,6 +83,10 @@ struct catex_exchange {
   int *first;                /* gang_size + 1: member m owns rungs first[m] .. first[m+1]-1 */
 };
 
+/* Empty series and histograms for the measurement phase. */
+void exchange_begin_series(catex_exchange *ex);
+/* Adds one measurement of rung k (phase fractions f, f_U, energy E) to its series and histogram. */
+void exchange_measure(catex_exchange *ex, int k, const double *f, double fU, double E);
 /* Brings z of the configuration at rung k up to date with its spins. */
 void exchange_sync_projection(catex_exchange *ex, int k);
 /* Recomputes z of every configuration from scratch. */

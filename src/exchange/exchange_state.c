@@ -20,7 +20,11 @@
 
 #include "exchange_internal.h"
 
-enum { STATE_VERSION = 2 }; /* 2: streamed series instead of stored ones */
+/* 2: streamed series instead of stored ones. Format 1 is still read (its
+ * stored series are replayed into the streams, which gives exactly the
+ * streams of an uninterrupted run), so a ladder checkpointed by the
+ * previous version resumes instead of starting over. */
+enum { STATE_VERSION = 2, STATE_VERSION_SERIES = 1 };
 static const char MAGIC[8] = {'C', 'A', 'T', 'E', 'X', 'X', 'C', 'K'};
 
 static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
@@ -153,6 +157,26 @@ static catex_status write_file(const catex_exchange *ex, const char *path, catex
   return st;
 }
 
+/* The stored series of a format-1 checkpoint (nr x XS_NUM x nmeas doubles)
+ * fed, in the order they were measured, into fresh streams. */
+static catex_status replay_series(catex_exchange *ex, exchange_rbuf *r, catex_error *err)
+{
+  const size_t n = (size_t)ex->nmeas, per_rung = (size_t)XS_NUM * n;
+  double *x = malloc(sizeof(double) * (per_rung ? per_rung : 1));
+  if (!x) return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory reading a checkpoint");
+  exchange_begin_series(ex);
+  for (int k = 0; k < ex->nr && !r->failed; k++) {
+    exchange_rbuf_get(r, x, sizeof(double) * per_rung);
+    for (size_t t = 0; t < n && !r->failed; t++) {
+      double f[CATEX_NUM_PHASES];
+      for (int a = 0; a < CATEX_NUM_PHASES; a++) f[a] = x[(size_t)(XS_F0 + a) * n + t];
+      exchange_measure(ex, k, f, x[(size_t)XS_FU * n + t], x[(size_t)XS_E * n + t]);
+    }
+  }
+  free(x);
+  return CATEX_OK;
+}
+
 static catex_status read_file(catex_exchange *ex, const char *path, long seed, const long *rung_streams, long swap_stream,
                               catex_error *err)
 {
@@ -185,8 +209,15 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
   exchange_rbuf_get(&r, magic, sizeof magic);
   exchange_rbuf_get(&r, &version, sizeof version);
   exchange_rbuf_get(&r, &fp_file, sizeof fp_file);
-  if (r.failed || memcmp(magic, MAGIC, sizeof magic) != 0 || version != STATE_VERSION) {
-    st = catex_error_set(err, CATEX_ERR_IO, "exchange: %s is not a ladder checkpoint of this catex version", path);
+  if (r.failed || memcmp(magic, MAGIC, sizeof magic) != 0) {
+    st = catex_error_set(err, CATEX_ERR_IO, "exchange: %s is not a ladder checkpoint", path);
+    goto done;
+  }
+  if (version != STATE_VERSION && version != STATE_VERSION_SERIES) {
+    st = catex_error_set(err, CATEX_ERR_IO,
+                         "exchange: checkpoint %s has format %u, this catex reads %u and %u; remove it to restart "
+                         "the ladder from its start",
+                         path, (unsigned)version, (unsigned)STATE_VERSION_SERIES, (unsigned)STATE_VERSION);
     goto done;
   }
   if (fp_file != fingerprint(ex)) {
@@ -260,8 +291,17 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
     catex_rng_destroy(*slot);
     *slot = fresh;
   }
-  exchange_rbuf_get(&r, ex->series, sizeof *ex->series * (size_t)nr * XS_NUM);
-  exchange_rbuf_get(&r, ex->hist, sizeof *ex->hist * (size_t)nr * (size_t)ex->p.hist_bins);
+  if (version == STATE_VERSION) {
+    exchange_rbuf_get(&r, ex->series, sizeof *ex->series * (size_t)nr * XS_NUM);
+    exchange_rbuf_get(&r, ex->hist, sizeof *ex->hist * (size_t)nr * (size_t)ex->p.hist_bins);
+  } else if (!st) {
+    st = replay_series(ex, &r, err);
+  }
+  for (size_t i = 0; i < (size_t)nr * XS_NUM && !st && !r.failed; i++)
+    if (ex->nmeas > 0 && (ex->series[i].n != ex->nmeas || ex->series[i].n_total != ex->nmeas_max))
+      st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s: a series holds %ld of %ld measurements, "
+                           "the counters say %ld of %ld", path, ex->series[i].n, ex->series[i].n_total, ex->nmeas,
+                           ex->nmeas_max);
   exchange_rbuf_get(&r, ex->perm_store, sizeof(int) * nr * (size_t)ex->nperm);
   exchange_rbuf_get(&r, ex->samp_fU, sizeof(double) * nr * (size_t)ex->nsamp);
   exchange_rbuf_get(&r, ex->samp_E, sizeof(double) * nr * nr * (size_t)ex->nsamp);
