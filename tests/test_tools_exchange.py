@@ -362,6 +362,31 @@ class CommandsTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("fitted although the ladder did not mix", out)
 
+    def test_fss_also_replaces_the_sizes_of_a_later_file(self):
+        # a second run (other seed) of the same sizes, without the equilibrium study
+        other = os.path.join(self.out.name, "other.h5")
+        tf.write_exchange(other, seed=77, falling=False)
+        args = ["--variance", "ladder", "--bootstrap-samples", "40", "--csv"]
+        rc, out, err = run_cli(["fss", other, "--study", "ladder"] + args +
+                               [os.path.join(self.out.name, "alone.csv"), "-o", self.png("fss_alone")])
+        self.assertEqual(rc, 0, err)
+        rc, out, err = run_cli(["fss", self.path, "--study", "ladder", "--also", other] + args +
+                               [os.path.join(self.out.name, "also.csv"), "-o", self.png("fss_also")])
+        self.assertEqual(rc, 0, err)
+        for side in sorted(tf.EXCHANGE_MODELS):
+            self.assertIn(f"core side {side:g}: taken from {other}", err)
+        # the stuck side comes only from the later file, and is refused there too
+        self.assertIn(f"core side {tf.STUCK_SIDE} (N_core {cr.n_sites('hexagon', tf.STUCK_SIDE)}): no peak: "
+                      "the ladder did not mix", err)
+        with open(os.path.join(self.out.name, "alone.csv")) as a, open(os.path.join(self.out.name, "also.csv")) as b:
+            alone = {float(row.split(",")[0]): row for row in a.read().strip().splitlines()[1:]}
+            also = {float(row.split(",")[0]): row for row in b.read().strip().splitlines()[1:]}
+        for side in sorted(tf.EXCHANGE_MODELS):   # replaced, not pooled: the later file's peaks exactly
+            self.assertEqual(also[side], alone[side])
+        rc, out, err = run_cli(["fss", self.path, "--study", "falling", "--also", other, "-o", self.png("fss_x3")])
+        self.assertEqual(rc, 2)
+        self.assertIn("--also joins exchange studies", err)
+
     def test_fss_warns_on_a_falling_height(self):
         rc, out, err = run_cli(["fss", self.path, "--study", "falling", "--bootstrap-samples", "60",
                                 "-o", self.png("fss_falling")])

@@ -359,17 +359,22 @@ def collect(studies, x="kshell"):
 
 def collect_exchange(studies, kind, mbar_options=None, verdict_options=None):
     """{side: (VarianceCurve, Verdict)} of exchange studies, one ladder set per
-    core size (a size may not be split over several studies: their ladders
-    differ)."""
+    core size. A size may not be split over two studies of one file (their
+    ladders differ); a study of a later file (--also) replaces an earlier
+    file's size (e.g. a longer run of the large sizes)."""
     from figures import equilibrium as eq
     from figures import exchange as ex
-    lattice, out = cm.common_lattice(studies), {}
+    lattice, out, source = cm.common_lattice(studies), {}, {}
     for s in studies:
         for side, g in s.groupby("side"):
             if side in out:
-                raise cm.UsageError(f"core side {side:g} appears in two exchange studies; choose one with --study")
+                if source[side].file is s.file:
+                    raise cm.UsageError(f"core side {side:g} appears in two exchange studies; choose one with --study")
+                cm.warn(f"core side {side:g}: taken from {s.file.path} (study {s.name}), not "
+                        f"{source[side].file.path}")
             verdict = ex.combined_verdict(ex.study_verdicts(g, **(verdict_options or {})))
             out[side] = (eq.variance_curve(g, kind, "kshell", mbar_options), verdict)
+            source[side] = s
     return lattice, dict(sorted(out.items()))
 
 
@@ -534,9 +539,19 @@ def height_warning(fits, mixed_ladders=False):
 
 
 def cmd_fss(args):
+    import contextlib
+    import types
     from figures import equilibrium as eq
-    with cr.open(args.file) as f:
+    with contextlib.ExitStack() as stack:
+        f = stack.enter_context(cr.open(args.file))
         studies = _select(f, args)
+        for path in args.also or []:
+            if any(s.kind != "exchange" for s in studies):
+                raise cm.UsageError("--also joins exchange studies; FILE's studies are equilibrium ones")
+            g = stack.enter_context(cr.open(path))
+            studies += cm.select_studies(g, types.SimpleNamespace(study=None, where=args.where,
+                                                                  all_tasks=args.all_tasks),
+                                         ["exchange"], need="fU_var")
         mopt = {"nboot": args.mbar_samples, "nblocks": args.mbar_blocks, "seed": args.seed}
         vopt = {"min_acceptance": args.min_acceptance, "min_round_trips": args.min_round_trips}
         lattice, results = analyse(studies, args.x, args.model, args.frac, args.min_points,
@@ -692,6 +707,9 @@ def register(sub):
                        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
     cm.add_io_args(p, study_help="equilibrium or exchange studies to pool (repeatable); default: the "
                                  "exchange studies, or if none every equilibrium study that scans --x")
+    p.add_argument("--also", action="append", metavar="FILE",
+                   help="a further file whose exchange studies join the scaling (repeatable); a core side "
+                        "it holds replaces the earlier file's (e.g. a longer run of the large sizes)")
     p.add_argument("--x", default="kshell", help="scanned parameter (default kshell)")
     p.add_argument("--model", choices=["auto"] + sorted(_MODELS), default="auto",
                    help="peak model (default auto: curve with --variance mbar, else lorentzian); lorentzian / "
