@@ -47,5 +47,15 @@ mpirun -n 2 "$CATEX_EXE" run "$job" -o "$d/n2.h5" --resume --progress-seconds 0 
 cat "$d/again.json"
 grep -q '"done": 0,' "$d/again.json" || { echo "FAIL: resume of a finished file ran tasks"; fail=1; }
 cmp -s "$d/before.h5" "$d/n2.h5" || { echo "FAIL: resume of a finished file changed it"; fail=1; }
+# Few long tasks: no rank may hoard queued tasks while another idles. 4 equal
+# tasks (~1 s each) on 2 ranks: each rank runs 2 (with full prefetch queues the
+# worker held 3 from the start and rank 0 ran 1).
+mpirun -n 2 "$CATEX_EXE" run "$here/farm/four_equal.yaml" -o "$d/four.h5" --progress-seconds 0 > /dev/null
+/usr/bin/python3 - "$d/four.h5" <<'PY' || fail=1
+import sys, h5py, numpy as np
+rk = h5py.File(sys.argv[1], "r")["tasks/rank"][()]
+if sorted(np.bincount(rk, minlength=2).tolist()) != [2, 2]:
+    sys.exit("FAIL: 4 equal tasks on 2 ranks ran on ranks %s, not 2 each" % rk.tolist())
+PY
 [[ $fail == 0 ]] && echo "OK: -n 1, 2, 3 identical"
 exit $fail

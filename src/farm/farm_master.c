@@ -1,7 +1,13 @@
 /* Rank 0: dispatcher and, with few ranks, a worker too (a pure dispatcher
  * would leave one of two cores idle). Between its own tasks it answers every
  * completion that arrived with the next task, longest first; workers hold
- * `prefetch` tasks, so they keep busy while rank 0 computes. */
+ * `prefetch` tasks, so they keep busy while rank 0 computes.
+ *
+ * Never more than a fair share, though: a queued task is stuck behind the
+ * worker's running one, so with few tasks left (a handful of long ladders)
+ * a full prefetch queue leaves the other ranks idle at the end. 4 ladders
+ * on 2 ranks ran 3 on one rank and 1 on the other (twice the wall time)
+ * until a worker's queue was capped at ceil(unfinished / participants). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +26,36 @@ static catex_status hand_out(farm_ctx *f, master *m, int w, catex_error *err)
   if (m->next >= f->npending) return CATEX_OK;
   m->outstanding[w]++;
   return farm_send(f, &m->rings[w], w, FARM_TAG_CTRL, FARM_TASK, f->order[m->next++], 0, err);
+}
+
+/* Tasks a worker may hold: prefetch, but at most its share of the tasks not
+ * finished (handed out, reserved by rank 0 or not yet handed out) over the
+ * ranks that run tasks; at least 1, so that no worker idles while tasks
+ * wait. */
+static long queue_cap(const farm_ctx *f, const master *m, int works, long reserved)
+{
+  long unfinished = f->npending - m->next + (reserved >= 0);
+  for (int w = 1; w < f->size; w++) unfinished += m->outstanding[w];
+  const long ranks = f->size - 1 + works;
+  const long share = (unfinished + ranks - 1) / ranks;
+  const long cap = share < f->opt->prefetch ? share : f->opt->prefetch;
+  return cap > 1 ? cap : 1;
+}
+
+/* Tops up every worker's queue to its cap. */
+static catex_status top_up(farm_ctx *f, master *m, int works, long reserved, int *activity, catex_error *err)
+{
+  catex_status st = CATEX_OK;
+  if (f->interrupted) return st; /* a stopping run starts nothing new */
+  for (int w = 1; w < f->size && !st && m->next < f->npending; w++)
+    while (!st && m->next < f->npending && m->outstanding[w] < queue_cap(f, m, works, reserved)) {
+      const double t0 = MPI_Wtime();
+      st = hand_out(f, m, w, err);
+      f->dispatch_seconds += MPI_Wtime() - t0;
+      f->dispatched++;
+      *activity = 1;
+    }
+  return st;
 }
 
 /* Handles every completion that has arrived. */
@@ -43,9 +79,7 @@ static catex_status collect(farm_ctx *f, master *m, int *activity, catex_error *
     m->complete++;
     if (msg[1] == CATEX_TASK_DONE) f->done++;
     else f->failed++;
-    if ((st = hand_out(f, m, w, err))) return st;
     f->dispatch_seconds += MPI_Wtime() - t0;
-    f->dispatched++;
     *activity = 1;
   }
 }
@@ -101,13 +135,15 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
     MPI_Abort(f->comm, 1);
 
   /* Longest first: one task to every worker, then rank 0 reserves the next
-   * for itself, and only then are the workers' queues topped up to
-   * `prefetch` with what follows. Topping up first would queue the longest
-   * tasks behind each other on the workers and could leave rank 0 idle. */
+   * for itself, and only then are the workers' queues topped up with what
+   * follows (round by round, so that the long tasks spread). Topping up
+   * first would queue the longest tasks behind each other on the workers
+   * and could leave rank 0 idle. */
   for (int w = 1; w < f->size && !st; w++) st = hand_out(f, &m, w, err);
   long reserved = works && m.next < f->npending ? f->order[m.next++] : -1;
   for (int round = 1; round < opt->prefetch && !st; round++)
-    for (int w = 1; w < f->size && !st; w++) st = hand_out(f, &m, w, err);
+    for (int w = 1; w < f->size && !st; w++)
+      if (m.outstanding[w] < queue_cap(f, &m, works, reserved)) st = hand_out(f, &m, w, err);
   double last_flush = MPI_Wtime();
   long flushed_complete = 0;
   int idle = 0;
@@ -116,6 +152,7 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
     farm_collect_notices(f);
     if (farm_interrupt_pending(f)) break;
     if ((st = collect(f, &m, &activity, err))) break;
+    if ((st = top_up(f, &m, works, reserved, &activity, err))) break;
     catex_progress_update(prog, f->done_before + f->done, f->failed, f->on_disk, 0);
     if (m.complete == f->npending) break;
     size_t most = catex_output_buffered_bytes(f->out);
