@@ -31,7 +31,8 @@ static catex_status hand_out(farm_ctx *f, master *m, int w, catex_error *err)
 /* Tasks a worker may hold: prefetch, but at most its share of the tasks not
  * finished (handed out, reserved by rank 0 or not yet handed out) over the
  * ranks that run tasks; at least 1, so that no worker idles while tasks
- * wait. */
+ * wait. Handing a task out moves it between two of those terms, so the cap
+ * stays the same until the next completion: callers compute it once. */
 static long queue_cap(const farm_ctx *f, const master *m, int works, long reserved)
 {
   long unfinished = f->npending - m->next + (reserved >= 0);
@@ -46,9 +47,10 @@ static long queue_cap(const farm_ctx *f, const master *m, int works, long reserv
 static catex_status top_up(farm_ctx *f, master *m, int works, long reserved, int *activity, catex_error *err)
 {
   catex_status st = CATEX_OK;
-  if (f->interrupted) return st; /* a stopping run starts nothing new */
+  if (f->interrupted || m->next >= f->npending) return st; /* a stopping run starts nothing new */
+  const long cap = queue_cap(f, m, works, reserved);
   for (int w = 1; w < f->size && !st && m->next < f->npending; w++)
-    while (!st && m->next < f->npending && m->outstanding[w] < queue_cap(f, m, works, reserved)) {
+    while (!st && m->next < f->npending && m->outstanding[w] < cap) {
       const double t0 = MPI_Wtime();
       st = hand_out(f, m, w, err);
       f->dispatch_seconds += MPI_Wtime() - t0;
@@ -141,9 +143,10 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
    * and could leave rank 0 idle. */
   for (int w = 1; w < f->size && !st; w++) st = hand_out(f, &m, w, err);
   long reserved = works && m.next < f->npending ? f->order[m.next++] : -1;
+  const long cap = queue_cap(f, &m, works, reserved);
   for (int round = 1; round < opt->prefetch && !st; round++)
     for (int w = 1; w < f->size && !st; w++)
-      if (m.outstanding[w] < queue_cap(f, &m, works, reserved)) st = hand_out(f, &m, w, err);
+      if (m.outstanding[w] < cap) st = hand_out(f, &m, w, err);
   double last_flush = MPI_Wtime();
   long flushed_complete = 0;
   int idle = 0;
