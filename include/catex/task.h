@@ -126,7 +126,7 @@ typedef struct {
   size_t build, engine;       /* per rank: V build temporaries; engine arrays */
   int rungs;                  /* most rungs of an exchange ladder on this lattice (0: none) */
   size_t ladder;              /* per rank: such a ladder's copies of V, Vcc and factorisation */
-  size_t ladder_store;        /* per rank: its stored series, samples and permutations */
+  size_t ladder_store;        /* per rank: its streamed series and histograms, stored samples and permutations */
 } catex_memory_lattice;
 
 typedef struct {
