@@ -161,16 +161,11 @@ def analyse(studies, min_weight=MIN_WEIGHT):
 
 def cmd_coexistence(args):
     import contextlib
-    import types
     from figures import fss
     with contextlib.ExitStack() as stack:
         f = stack.enter_context(cr.open(args.file))
         studies = cm.select_studies(f, args, ["exchange"], need="fU_var")
-        for path in args.also or []:
-            g = stack.enter_context(cr.open(path))
-            studies += cm.select_studies(g, types.SimpleNamespace(study=None, where=args.where,
-                                                                  all_tasks=args.all_tasks),
-                                         ["exchange"], need="fU_var")
+        studies += cm.select_also(stack, args, need="fU_var")
         lattice, results = analyse(studies, args.min_weight)
     print("coexistence height H = (f_U^U - f_U^S)^2 / 4 + (v_U + v_S) / 2 at the rung with both phases "
           "(needs no mixing; see catexplot coexistence --help)")
@@ -248,9 +243,7 @@ def register(sub):
                                            "both phases, not a mixed ladder)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cm.add_io_args(p, study_help="exchange studies (repeatable); default: every exchange study")
-    p.add_argument("--also", action="append", metavar="FILE",
-                   help="a further file whose exchange studies join the scaling (repeatable); a core side "
-                        "it holds replaces FILE's (e.g. a longer run of the large sizes)")
+    cm.add_also_arg(p, "a core side it holds replaces FILE's (e.g. a longer run of the large sizes)")
     p.add_argument("--min-weight", type=float, default=MIN_WEIGHT,
                    help=f"smallest weight of either phase at a usable rung (default {MIN_WEIGHT})")
     p.set_defaults(func=cmd_coexistence)

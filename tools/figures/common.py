@@ -78,6 +78,25 @@ def common_lattice(studies):
     return next(iter(lattices), None)
 
 
+def add_also_arg(p, what):
+    """--also FILE (repeatable): the exchange studies of further files, for
+    commands that scale over sizes; `what` says what a later file's size does."""
+    p.add_argument("--also", action="append", metavar="FILE",
+                   help=f"a further file whose exchange studies join the scaling (repeatable); {what}")
+
+
+def select_also(stack, args, need=None):
+    """The exchange studies of every --also file (each opened on the
+    contextlib.ExitStack `stack`), with --where and --all-tasks applied."""
+    import types
+    out = []
+    for path in args.also or []:
+        g = stack.enter_context(cr.open(path))
+        out += select_studies(g, types.SimpleNamespace(study=None, where=args.where, all_tasks=args.all_tasks),
+                              ["exchange"], need=need)
+    return out
+
+
 def select_studies(f, args, kinds, need=None):
     """The studies named by --study (all of the given kinds if none), with
     --where applied.  `need` (a dataset name) filters the default choice to

@@ -540,18 +540,13 @@ def height_warning(fits, mixed_ladders=False):
 
 def cmd_fss(args):
     import contextlib
-    import types
     from figures import equilibrium as eq
     with contextlib.ExitStack() as stack:
         f = stack.enter_context(cr.open(args.file))
         studies = _select(f, args)
-        for path in args.also or []:
-            if any(s.kind != "exchange" for s in studies):
-                raise cm.UsageError("--also joins exchange studies; FILE's studies are equilibrium ones")
-            g = stack.enter_context(cr.open(path))
-            studies += cm.select_studies(g, types.SimpleNamespace(study=None, where=args.where,
-                                                                  all_tasks=args.all_tasks),
-                                         ["exchange"], need="fU_var")
+        if args.also and any(s.kind != "exchange" for s in studies):
+            raise cm.UsageError("--also joins exchange studies; FILE's studies are equilibrium ones")
+        studies += cm.select_also(stack, args, need="fU_var")
         mopt = {"nboot": args.mbar_samples, "nblocks": args.mbar_blocks, "seed": args.seed}
         vopt = {"min_acceptance": args.min_acceptance, "min_round_trips": args.min_round_trips}
         lattice, results = analyse(studies, args.x, args.model, args.frac, args.min_points,
@@ -707,9 +702,7 @@ def register(sub):
                        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
     cm.add_io_args(p, study_help="equilibrium or exchange studies to pool (repeatable); default: the "
                                  "exchange studies, or if none every equilibrium study that scans --x")
-    p.add_argument("--also", action="append", metavar="FILE",
-                   help="a further file whose exchange studies join the scaling (repeatable); a core side "
-                        "it holds replaces the earlier file's (e.g. a longer run of the large sizes)")
+    cm.add_also_arg(p, "a core side it holds replaces the earlier file's (e.g. a longer run of the large sizes)")
     p.add_argument("--x", default="kshell", help="scanned parameter (default kshell)")
     p.add_argument("--model", choices=["auto"] + sorted(_MODELS), default="auto",
                    help="peak model (default auto: curve with --variance mbar, else lorentzian); lorentzian / "
