@@ -107,6 +107,8 @@ void catex_equilibrium_refresh(catex_equilibrium *eq);
 int catex_equilibrium_num_core(const catex_equilibrium *eq);
 const int *catex_equilibrium_core_sites(const catex_equilibrium *eq);   /* N_core site indices */
 const signed char *catex_equilibrium_sigma(const catex_equilibrium *eq); /* N, current configuration */
+/* The same at the core sites, core order (N_core, contiguous). */
+const signed char *catex_equilibrium_core_spins(const catex_equilibrium *eq);
 /* (V sigma) at the core sites, in core order, as kept incrementally; NULL if eps == 0. */
 const double *catex_equilibrium_core_fields(const catex_equilibrium *eq);
 /* Displacements u = G sigma (N x d) as kept incrementally (with G; with a
@@ -135,6 +137,35 @@ catex_status catex_equilibrium_swap_configurations(catex_equilibrium *a, catex_e
  * change of the fields and energy when the potential changes under a
  * fixed configuration. dh may be NULL (eps == 0). */
 void catex_equilibrium_adjust(catex_equilibrium *eq, const double *dh, double dE);
+/* Fields with a part not yet added (the exchange's deferred field
+ * correction, src/exchange/exchange_pending.c): the true core fields are
+ * h[a] + t(core[a]) with t(i) = sum_j Z[i][j] w[j], and adding t everywhere
+ * costs N_core r. A sweep given this decides an attempt from h alone
+ * whenever the Cauchy-Schwarz bound |t(i) - t(i')| <= 2 rho |w| settles it
+ * (rho: the largest norm, over the core sites, of Z's row minus one fixed
+ * row vector such as the mean row, taken over the columns where w may be
+ * nonzero), and adds t at the two sites only where it does not. The
+ * decisions are those of the exact fields, E gets the exact dE, and the
+ * random numbers drawn are the same (u is drawn iff the exact dE > 0).
+ * Accepted moves also keep z = Z^T sigma up to date, and zs with it. */
+typedef struct {
+  int r;
+  const double *Z;   /* N x r, row i for site i (borrowed) */
+  double rho;        /* as above */
+  double *w;         /* r: the pending coefficients (borrowed; a refresh adds
+                        nothing and zeroes it: the refreshed h are exact) */
+  double wnorm;      /* |w|_2, as set by the caller (0 after a refresh) */
+  double *z;         /* r: Z^T sigma, updated at every accepted move (borrowed) */
+  signed char *zs;   /* N_core: the core spins z is up to date with (borrowed) */
+  double trust;      /* 1: the bound as stated. < 1 shrinks it, a deliberately
+                        unsafe kernel for the tests' negative control */
+  long exact;        /* attempts that needed t (incremented; benchmarks) */
+} catex_equilibrium_pending;
+
+/* catex_equilibrium_sweeps with pending field parts (with pd->wnorm == 0
+ * the same moves as catex_equilibrium_sweeps). Needs eps != 0. */
+catex_status catex_equilibrium_sweeps_pending(catex_equilibrium *eq, catex_rng *rng, long nsweeps,
+                                              catex_equilibrium_pending *pd, catex_error *err);
 /* Zeroes the attempt and acceptance counters (start of a measurement). */
 void catex_equilibrium_reset_counts(catex_equilibrium *eq);
 /* The complete dynamic state of an initialised engine (configuration, h, m,

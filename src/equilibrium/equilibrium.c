@@ -201,17 +201,26 @@ catex_status catex_equilibrium_init(catex_equilibrium *eq, catex_rng *rng, catex
   return CATEX_OK;
 }
 
-catex_status catex_equilibrium_sweeps(catex_equilibrium *eq, catex_rng *rng, long nsweeps, catex_error *err)
+catex_status catex_equilibrium_sweeps_pending(catex_equilibrium *eq, catex_rng *rng, long nsweeps,
+                                              catex_equilibrium_pending *pd, catex_error *err)
 {
   if (!eq || !rng) return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: NULL engine or rng");
   if (!eq->initialised)
     return catex_error_set(err, CATEX_ERR_STATE, "equilibrium: sweeps before catex_equilibrium_init");
+  if (pd && (!eq->h || !pd->Z || !pd->w || !pd->z || !pd->zs || pd->r < 1 || !(pd->rho >= 0)))
+    return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: pending field parts need eps != 0, Z, rho >= 0, w, z and zs");
   if (nsweeps > 0) catex_eq_seed_moves(eq, rng);
   for (long s = 0; s < nsweeps; s++) {
     const long before = eq->accepted;
-    catex_eq_sweep(eq);
+    catex_eq_sweep(eq, pd);
     eq->since_refresh += eq->accepted - before;
-    if (eq->p.refresh_accepted > 0 && eq->since_refresh >= eq->p.refresh_accepted) catex_equilibrium_refresh(eq);
+    if (eq->p.refresh_accepted > 0 && eq->since_refresh >= eq->p.refresh_accepted) {
+      catex_equilibrium_refresh(eq);
+      if (pd) {
+        for (int j = 0; j < pd->r; j++) pd->w[j] = 0;
+        pd->wnorm = 0;
+      }
+    }
     /* progress and early stop (a signal): the poll reads no random number */
     if (eq->p.hook) {
       const double total = (double)(eq->p.equilibrate + eq->p.measure);
@@ -223,9 +232,15 @@ catex_status catex_equilibrium_sweeps(catex_equilibrium *eq, catex_rng *rng, lon
   return CATEX_OK;
 }
 
+catex_status catex_equilibrium_sweeps(catex_equilibrium *eq, catex_rng *rng, long nsweeps, catex_error *err)
+{
+  return catex_equilibrium_sweeps_pending(eq, rng, nsweeps, NULL, err);
+}
+
 int catex_equilibrium_num_core(const catex_equilibrium *eq) { return eq->ncore; }
 const int *catex_equilibrium_core_sites(const catex_equilibrium *eq) { return eq->core; }
 const signed char *catex_equilibrium_sigma(const catex_equilibrium *eq) { return eq->sigma; }
+const signed char *catex_equilibrium_core_spins(const catex_equilibrium *eq) { return eq->sc; }
 const double *catex_equilibrium_core_fields(const catex_equilibrium *eq) { return eq->h; }
 const double *catex_equilibrium_displacements(const catex_equilibrium *eq) { return eq->u; }
 double catex_equilibrium_energy(const catex_equilibrium *eq) { return eq->E; }

@@ -57,8 +57,8 @@ catex_status catex_eq_labels_setup(catex_equilibrium *eq, catex_error *err);
 double catex_eq_area_deviation(const catex_equilibrium *eq);
 
 /* equilibrium_moves.c: seed the move generator from rng; one sweep of
- * N_core attempts. */
+ * N_core attempts (with pending field parts: catex_equilibrium_pending). */
 void catex_eq_seed_moves(catex_equilibrium *eq, catex_rng *rng);
-void catex_eq_sweep(catex_equilibrium *eq);
+void catex_eq_sweep(catex_equilibrium *eq, catex_equilibrium_pending *pd); /* pd may be NULL */
 
 #endif

@@ -14,9 +14,20 @@
  *    or memory, and this load is the one cache miss of an attempt;
  *  - the Metropolis test first compares u against an upper bound of
  *    exp(-x), 1 / (1 + x + x^2/2 + x^3/6), and calls exp() only when that
- *    cannot decide. The outcome is exactly that of u < exp(-x). */
+ *    cannot decide. The outcome is exactly that of u < exp(-x).
+ *
+ * With pending field parts (catex_equilibrium_pending, replica exchange)
+ * the fields h lack t = Z w. The kernel then first tests the interval
+ * [dE - d, dE + d] that the bound d = 4 |eps| rho |w| puts around the true
+ * dE: a move rejected for every dE in it is rejected without t (at side 24,
+ * kT = 0.2, beta d is ~0.1 with one swap pending, so nearly every rejection
+ * is decided this way); otherwise t at the two sites (2 r multiply-adds)
+ * gives the exact dE and the usual test. An accepted move then also adds
+ * its two rows of Z to z: ~1 kB each, from memory, which is most of what a
+ * ladder's sweep costs beyond a plain one (~10 % at side 24). */
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "equilibrium_internal.h"
 
@@ -83,7 +94,54 @@ static int ising_neighbours(const int *off, const int *nn, int i, int j)
   return 0;
 }
 
-void catex_eq_sweep(catex_equilibrium *eq)
+typedef double eq_v4 __attribute__((vector_size(4 * sizeof(double))));
+
+/* t[0] = Z[ia] . w, t[1] = Z[ib] . w. Each sum runs over j in a fixed
+ * order (4 lanes j = 4q + lane, the lanes added (0 + 1) + (2 + 3), then the
+ * r % 4 rest), so the AVX2 and the default clone give the same bits. */
+__attribute__((target_clones("avx2", "default"))) static void pending_pair(const double *Z, const double *w, int r,
+                                                                          int ia, int ib, double t[2])
+{
+  const double *za = Z + (size_t)ia * r, *zb = Z + (size_t)ib * r;
+  eq_v4 sa = {0, 0, 0, 0}, sb = {0, 0, 0, 0};
+  int j = 0;
+  for (; j + 4 <= r; j += 4) {
+    eq_v4 x, y, v;
+    memcpy(&x, za + j, sizeof x);
+    memcpy(&y, zb + j, sizeof y);
+    memcpy(&v, w + j, sizeof v);
+    sa += x * v;
+    sb += y * v;
+  }
+  double a = (sa[0] + sa[1]) + (sa[2] + sa[3]), b = (sb[0] + sb[1]) + (sb[2] + sb[3]);
+  for (; j < r; j++) {
+    a += za[j] * w[j];
+    b += zb[j] * w[j];
+  }
+  t[0] = a;
+  t[1] = b;
+}
+
+/* z += delta_a Z[ia] + delta_b Z[ib], site a's term first, as the
+ * exchange adds changed sites one by one (exchange_sync_projection). */
+static void projection_move(double *restrict z, const double *Z, int r, int ia, int ib, double da)
+{
+  const double *za = Z + (size_t)ia * r, *zb = Z + (size_t)ib * r;
+  for (int j = 0; j < r; j++) z[j] = (z[j] + da * za[j]) + -da * zb[j];
+}
+
+/* u * (1 + x + x^2/2 + x^3/6) >= 1 (+ a few ulp): then u >= exp(-x), since
+ * exp(x) >= that polynomial for x >= 0; the margin covers the rounding of
+ * p and u*p, without it a u one ulp below exp(-x) could be rejected for
+ * small x, where exp(x) - p ~ x^4/24 is below one ulp */
+static inline int surely_rejected(double u, double x)
+{
+  return u * (1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0)))) >= 1.0 + 4 * DBL_EPSILON;
+}
+
+/* Always inlined into the two instances below, so that without pending
+ * parts (pd == NULL, a constant there) the loop is the plain kernel. */
+static inline __attribute__((always_inline)) void sweep_body(catex_equilibrium *eq, catex_equilibrium_pending *pd)
 {
   const int nc = eq->ncore;
   const int *core = eq->core;
@@ -96,7 +154,9 @@ void catex_eq_sweep(catex_equilibrium *eq)
   const int dn = eq->dim * eq->n;
   uint64_t s[4] = {eq->xs[0], eq->xs[1], eq->xs[2], eq->xs[3]};
   double E = eq->E;
-  long accepted = 0;
+  long accepted = 0, exact = 0;
+  /* |eps da (t_a - t_b)| <= 2 |eps| 2 rho |w| for every pair, |da| = 2 */
+  const double bound = pd ? 4.0 * fabs(eps) * pd->rho * pd->wnorm * pd->trust : 0;
 
   /* ring of the next LOOKAHEAD pairs, their V_ab already prefetched */
   int pa[LOOKAHEAD], pb[LOOKAHEAD];
@@ -117,21 +177,36 @@ void catex_eq_sweep(catex_equilibrium *eq)
     if (sa == sc[cb]) continue; /* like pair: a counted attempt that changes nothing */
     const double da = -2.0 * sa; /* delta_a; delta_b = -delta_a */
     const int ia = core[ca], ib = core[cb];
-    double dE = 0;
-    if (h) dE = eps * (da * (h[ca] - h[cb]) + 2.0 * (Vd[ca] + Vd[cb]) - 4.0 * Vcc[(size_t)ca * nc + cb]);
+    double dEi = 0;
     if (m) {
       /* -J (delta_a (m_a - s_b) + delta_b (m_b - s_a)), the s corrections only for
        * Ising neighbours; with s_b = -s_a this is -J delta_a (m_a - m_b + 2 s_a adj) */
       const int adj = ising_neighbours(nn_off, nn, ia, ib);
-      dE -= J * da * (double)(m[ia] - m[ib] + 2 * sa * adj);
+      dEi = -J * da * (double)(m[ia] - m[ib] + 2 * sa * adj);
+    }
+    double dE = dEi;
+    if (h) dE += eps * (da * (h[ca] - h[cb]) + 2.0 * (Vd[ca] + Vd[cb]) - 4.0 * Vcc[(size_t)ca * nc + cb]);
+    double u = -1; /* < 0: not drawn yet */
+    if (pd) {
+      /* the bound, widened by far more than the rounding of what it bounds */
+      const double d = bound + 1e-12 * (fabs(dE) + 1.0);
+      if (dE - d > 0) {
+        u = uniform01(s); /* the exact dE > 0 as well: drawn exactly when the plain kernel draws it */
+        const double xlo = beta * (dE - d);
+        if (surely_rejected(u, xlo) || u >= exp(-xlo)) continue;
+      }
+      if (pd->wnorm > 0) { /* else t = 0: dE is exact already */
+        double tp[2];
+        pending_pair(pd->Z, pd->w, pd->r, ia, ib, tp);
+        exact++;
+        dE = dEi + eps * (da * ((h[ca] + tp[0]) - (h[cb] + tp[1])) + 2.0 * (Vd[ca] + Vd[cb]) -
+                          4.0 * Vcc[(size_t)ca * nc + cb]);
+      }
     }
     if (dE > 0) {
-      const double x = beta * dE, u = uniform01(s);
-      /* exp(-x) <= 1 / (1 + x + x^2/2 + x^3/6) for x >= 0 */
-      /* the margin covers the rounding of p and u*p (a few ulp): without it a u one ulp below
-       * exp(-x) could be rejected for small x, where exp(x) - p ~ x^4/24 is below one ulp */
-      if (u * (1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0)))) >= 1.0 + 4 * DBL_EPSILON || u >= exp(-x))
-        continue;
+      const double x = beta * dE;
+      if (u < 0) u = uniform01(s);
+      if (surely_rejected(u, x) || u >= exp(-x)) continue;
     }
 
     sc[ca] = (signed char)-sa;
@@ -147,9 +222,24 @@ void catex_eq_sweep(catex_equilibrium *eq)
       for (int k = nn_off[ib]; k < nn_off[ib + 1]; k++) m[nn[k]] -= di;
     }
     if (eq->Gc) update_fields(eq->u, eq->Gc + (size_t)ca * dn, eq->Gc + (size_t)cb * dn, da, dn);
+    if (pd) {
+      projection_move(pd->z, pd->Z, pd->r, ia, ib, da);
+      pd->zs[ca] = (signed char)-sa;
+      pd->zs[cb] = (signed char)sa;
+    }
   }
   for (int k = 0; k < 4; k++) eq->xs[k] = s[k];
   eq->E = E;
   eq->attempts += nc;
   eq->accepted += accepted;
+  if (pd) pd->exact += exact;
+}
+
+static void sweep_plain(catex_equilibrium *eq) { sweep_body(eq, NULL); }
+static void sweep_with_pending(catex_equilibrium *eq, catex_equilibrium_pending *pd) { sweep_body(eq, pd); }
+
+void catex_eq_sweep(catex_equilibrium *eq, catex_equilibrium_pending *pd)
+{
+  if (pd) sweep_with_pending(eq, pd);
+  else sweep_plain(eq);
 }
