@@ -56,6 +56,11 @@ typedef struct {
   long permutation_stride;     /* measured sweeps between stored permutations, 0: none (default 100) */
   int swap_sign;               /* +1: the exact criterion. -1 flips the sign of the exponent:
                                   a deliberately wrong ladder for the tests' negative control */
+  double pending_bound;        /* a moved configuration's field correction is deferred
+                                  (exchange.c) while the bound it puts on a move's beta dE
+                                  stays <= this (default 0.5); 0: added at every swap */
+  double pending_trust;        /* 1 (default): the kernel's bound as proved; < 1: too tight,
+                                  a deliberately wrong kernel for the tests' negative control */
 } catex_exchange_params;
 
 void catex_exchange_params_default(catex_exchange_params *p);
@@ -152,5 +157,12 @@ void catex_exchange_factor_info(const catex_exchange *ex, int *rank, double *res
  * (instead of the swap stream); returns 1 if accepted. For the detailed-
  * balance test of the swap move alone. */
 int catex_exchange_try_swap(catex_exchange *ex, int k, double u, catex_error *err);
+/* The fields (V_k sigma at the core sites, core order) of the configuration
+ * at rung k: the engine's kept fields plus its deferred correction (the
+ * engine's own catex_equilibrium_core_fields lack the latter). out: N_core. */
+void catex_exchange_core_fields(const catex_exchange *ex, int k, double *out);
+/* Counters of the deferred field corrections since create: attempts whose
+ * dE needed the deferred part, and corrections added in full (flushes). */
+void catex_exchange_pending_counts(const catex_exchange *ex, long long *exact, long long *flushes);
 
 #endif

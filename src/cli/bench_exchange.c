@@ -3,7 +3,10 @@
  * rounds and with a swap round every sweep (exchange_every = 1), the same
  * sweeps otherwise, and the overhead; the cost of one accepted swap alone
  * and the overhead it implies (machinery_overhead: the total overhead also
- * holds the sweeps' own change when configurations move); (2) mixing of a side-16 ladder across
+ * holds what the ladder's sweeps pay beyond plain ones, mostly keeping z up
+ * to date at every accepted move, exchange_pending.c); how often a sweep's
+ * attempt needed a deferred field correction (deferred_dE) and how often
+ * one was added in full (flushes); (2) mixing of a side-16 ladder across
  * its peak (K* ~ 10.8 at kT 0.2, eps 1): round trips per configuration per
  * 1e5 measured sweeps. Wall and CPU time; one JSON object on stdout. Not a
  * test, and on a shared machine not a final number. */
@@ -137,6 +140,8 @@ int catex_bench_exchange(int argc, char **argv)
   if (!st) st = make_ladder(&x24, K24, sweeps / 2, sweeps, 1L << 40, &plain, &err);
   if (!st) st = make_ladder(&x24, K24, sweeps / 2, sweeps, every, &swapping, &err);
   if (!st) st = run_pair(plain, swapping, t, &err);
+  long long exact = 0, flushes = 0;
+  if (!st) catex_exchange_pending_counts(swapping, &exact, &flushes);
   if (!st) st = catex_exchange_finish(plain, &r0, &err);
   if (!st) st = catex_exchange_finish(swapping, &r1, &err);
   catex_exchange_destroy(plain);
@@ -186,13 +191,14 @@ int catex_bench_exchange(int argc, char **argv)
          "\"exchange_every\": %ld, \"cpu_seconds_per_sweep_per_rung_with_exchange\": %.4g, \"overhead\": %.4f, "
          "\"swap_acceptance\": [%.3f, %.3f, %.3f], \"kawasaki_acceptance\": %.5f, "
          "\"kawasaki_acceptance_no_exchange\": %.5f, \"cpu_seconds_per_accepted_swap\": %.4g, "
-         "\"machinery_overhead\": %.4f, "
+         "\"machinery_overhead\": %.4f, \"deferred_dE_per_sweep_per_rung\": %.3f, \"flushes_per_1000_sweeps_per_rung\": %.3f, "
          "\"rt_side\": %d, \"rt_rungs\": 9, \"rt_kshell_from\": %g, \"rt_kshell_to\": %g, \"rt_sweeps\": %ld, "
          "\"rt_swap_acceptance_min\": %.3f, \"round_trips_per_configuration_per_1e5_sweeps\": %.3f, "
          "\"note\": \"shared machine: not final numbers\"}\n",
          side, K24[0], K24[1], K24[2], K24[3], sweeps, r1.factor_rank, r1.factor_residual, per_plain, every, per_swap,
          per_swap / per_plain - 1, r1.swap_acceptance[0], r1.swap_acceptance[1], r1.swap_acceptance[2],
-         r1.acceptance[0], r0.acceptance[0], t_accepted, machinery, side_rt, K16[0], K16[8], rt_sweeps,
+         r1.acceptance[0], r0.acceptance[0], t_accepted, machinery, (double)exact / (1.5 * (double)sweeps * 4),
+         1000.0 * (double)flushes / (1.5 * (double)sweeps * 4), side_rt, K16[0], K16[8], rt_sweeps,
          min_acc, trips / 9 * 1e5 / (double)rt_sweeps);
   catex_exchange_result_free(&r0);
   catex_exchange_result_free(&r1);

@@ -2,16 +2,18 @@
  * configurations that move between them, and the swap rounds.
  *
  * Cost per sweep and rung at core side 24 (see exchange_factor.c for the
- * low-rank form): the Kawasaki sweep itself (~45 us); bringing the
- * projection z = Z^T s up to date before a swap round, by comparing the
- * N_core core spins with those at the last update (~1 us) and adding
- * +-2 Z[i, :] (r = 138 numbers) per changed site; the swap decision, O(r);
- * and, only for an accepted swap, the new field of each of the two moved
- * configurations, Z diag(c_l - c_k) z at the core sites (N_core r ~ 2.3e5
- * flops). Diffing spins instead of hooking the move kernel leaves the
- * equilibrium engine's hot loop untouched. z is recomputed from scratch
- * every PROJECTION_REFRESH sweeps (deterministically, so still bitwise
- * reproducible) to bound its round-off. */
+ * low-rank form): the Kawasaki sweep itself (~45 us); keeping the
+ * projection z = Z^T s up to date, which the move kernel does at every
+ * accepted move (2 rows of Z, r = 139 numbers each: ~10 % of the sweep,
+ * most of what a ladder costs beyond independent runs), with
+ * exchange_sync_projection catching up on any other change of spins by
+ * comparing them with those z was last brought up to date with; the swap
+ * decision, O(r); and, only for an accepted swap, the new fields of the
+ * two moved configurations, Z diag(c_l - c_k) z at the core sites
+ * (N_core r ~ 2.3e5 flops), mostly deferred (exchange_pending.c). z is
+ * recomputed from scratch every PROJECTION_REFRESH sweeps
+ * (deterministically, so still bitwise reproducible) to bound its
+ * round-off. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,8 @@ void catex_exchange_params_default(catex_exchange_params *p)
   p->sample_stride = 100;
   p->permutation_stride = 100;
   p->swap_sign = 1;
+  p->pending_bound = 0.5;
+  p->pending_trust = 1;
 }
 
 void catex_exchange_destroy(catex_exchange *ex)
@@ -60,6 +64,7 @@ void catex_exchange_destroy(catex_exchange *ex)
   free(ex->Zp);
   free(ex->rung_streams);
   free(ex->first);
+  exchange_pending_free(ex);
   if (ex->gang != MPI_COMM_NULL) MPI_Comm_free(&ex->gang);
   free(ex);
 }
@@ -91,6 +96,9 @@ static catex_status validate(const catex_lattice *lat, int nr, const double *ksh
     return catex_error_set(err, CATEX_ERR_ARG, "exchange: sample_stride and permutation_stride must be >= 0");
   if (p->swap_sign != 1 && p->swap_sign != -1)
     return catex_error_set(err, CATEX_ERR_ARG, "exchange: swap_sign must be +1 or -1");
+  if (!(p->pending_bound >= 0) || !isfinite(p->pending_bound) || !(p->pending_trust >= 0 && p->pending_trust <= 1))
+    return catex_error_set(err, CATEX_ERR_ARG, "exchange: pending_bound = %g must be >= 0, pending_trust = %g in [0, 1]",
+                           p->pending_bound, p->pending_trust);
   return CATEX_OK;
 }
 
@@ -159,6 +167,10 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
     return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory for %d rungs of %ld samples", nr,
                            ex->nsamp_max);
   }
+  if ((st = exchange_pending_setup(ex, err))) {
+    catex_exchange_destroy(ex);
+    return st;
+  }
   for (int a = 0; a < nc; a++) {
     double *panel = ex->Zp + (size_t)(a / EXCHANGE_PANEL) * r * EXCHANGE_PANEL + a % EXCHANGE_PANEL;
     for (int j = 0; j < r; j++) panel[(size_t)j * EXCHANGE_PANEL] = ex->f.Z[(size_t)ex->core[a] * r + j];
@@ -185,19 +197,27 @@ void exchange_recompute_projections(catex_exchange *ex)
   }
 }
 
+/* Blocks of core spins compared at once: a sweep changes ~1 % of them, so
+ * most blocks are equal and memcmp skips them at vector speed. */
+enum { SYNC_BLOCK = 64 };
+
 void exchange_sync_projection(catex_exchange *ex, int k)
 {
-  const int r = ex->f.r, cfg = ex->perm[k];
-  const signed char *s = catex_equilibrium_sigma(ex->rung[k]);
-  signed char *zs = ex->zsigma + (size_t)cfg * ex->ncore;
+  const int r = ex->f.r, cfg = ex->perm[k], nc = ex->ncore;
+  const signed char *s = catex_equilibrium_core_spins(ex->rung[k]);
+  signed char *zs = ex->zsigma + (size_t)cfg * nc;
   double *z = ex->z + (size_t)cfg * r;
-  for (int a = 0; a < ex->ncore; a++) {
-    const signed char now = s[ex->core[a]];
-    if (now == zs[a]) continue;
-    const double d = 2.0 * now; /* s_new - s_old */
-    const double *zi = ex->f.Z + (size_t)ex->core[a] * r;
-    for (int j = 0; j < r; j++) z[j] += d * zi[j];
-    zs[a] = now;
+  for (int a0 = 0; a0 < nc; a0 += SYNC_BLOCK) {
+    const int a1 = a0 + SYNC_BLOCK < nc ? a0 + SYNC_BLOCK : nc;
+    if (!memcmp(s + a0, zs + a0, (size_t)(a1 - a0))) continue;
+    for (int a = a0; a < a1; a++) {
+      const signed char now = s[a];
+      if (now == zs[a]) continue;
+      const double d = 2.0 * now; /* s_new - s_old */
+      const double *zi = ex->f.Z + (size_t)ex->core[a] * r;
+      for (int j = 0; j < r; j++) z[j] += d * zi[j];
+      zs[a] = now;
+    }
   }
 }
 
@@ -224,66 +244,6 @@ void catex_exchange_factor_info(const catex_exchange *ex, int *rank, double *res
 {
   if (rank) *rank = ex->f.r;
   if (residual) *residual = ex->f.residual;
-}
-
-typedef double exchange_v4 __attribute__((vector_size(4 * sizeof(double))));
-enum { PANEL_VECTORS = EXCHANGE_PANEL / 4 };
-
-/* dhk = Z wk, dhl = Z wl at the core sites: the one O(N_core r) step of the
- * ladder. Z is stored in panels of EXCHANGE_PANEL sites (r rows of
- * EXCHANGE_PANEL contiguous numbers), so that a panel's 2 x EXCHANGE_PANEL
- * sums stay in registers over all r terms and Z streams through once: the
- * earlier row-by-row axpys loaded and stored both sums for every term and
- * were bound by stores, at about half the floating-point throughput of
- * this loop. Each sum still adds its terms in the order j = 0 .. r-1,
- * one multiply and one add each (-ffp-contract=off, no reassociation), so
- * the AVX2 clone picked at run time, the default one and the axpy form all
- * give bitwise the same fields. The loop is written with vectors of 4
- * because, left to itself, GCC vectorises the r loop instead (with
- * transposes and spills); vector arithmetic is the scalar one, lane by lane. */
-__attribute__((target_clones("avx2", "default"))) static void correction_pass(const double *Zp, int r, int npanels,
-                                                                             const double *wk, const double *wl,
-                                                                             double *restrict dhk,
-                                                                             double *restrict dhl)
-{
-  for (int b = 0; b < npanels; b++) {
-    const double *panel = Zp + (size_t)b * r * EXCHANGE_PANEL;
-    exchange_v4 sk[PANEL_VECTORS] = {{0}}, sl[PANEL_VECTORS] = {{0}};
-    for (int j = 0; j < r; j++) {
-      const exchange_v4 a = {wk[j], wk[j], wk[j], wk[j]}, c = {wl[j], wl[j], wl[j], wl[j]};
-      for (int t = 0; t < PANEL_VECTORS; t++) {
-        exchange_v4 z;
-        memcpy(&z, panel + (size_t)j * EXCHANGE_PANEL + 4 * t, sizeof z);
-        sk[t] += a * z;
-        sl[t] += c * z;
-      }
-    }
-    memcpy(dhk + (size_t)b * EXCHANGE_PANEL, sk, sizeof sk);
-    memcpy(dhl + (size_t)b * EXCHANGE_PANEL, sl, sizeof sl);
-  }
-}
-
-/* After a swap of rungs k and l = k + 1: each moved configuration carries
- * the fields and energy of the rung it came from; add (V_new - V_old) s =
- * Z diag(c_new - c_old) z at the core sites, both corrections in one pass
- * over Z. */
-void exchange_move_potentials(catex_exchange *ex, int k, int l)
-{
-  const int r = ex->f.r, nc = ex->ncore;
-  const double *ck = ex->f.c + (size_t)k * r, *cl = ex->f.c + (size_t)l * r;
-  const double *zk = ex->z + (size_t)ex->perm[k] * r, *zl = ex->z + (size_t)ex->perm[l] * r;
-  const int np = exchange_panels(nc);
-  double *wk = ex->scratch, *wl = wk + r, *dhk = wl + r, *dhl = dhk + (size_t)np * EXCHANGE_PANEL;
-  double qk = 0, ql = 0;
-  for (int j = 0; j < r; j++) {
-    wk[j] = (ck[j] - cl[j]) * zk[j]; /* now at k, came from l */
-    wl[j] = (cl[j] - ck[j]) * zl[j];
-    qk += wk[j] * zk[j];
-    ql += wl[j] * zl[j];
-  }
-  correction_pass(ex->Zp, r, np, wk, wl, dhk, dhl);
-  if (exchange_owns(ex, k)) catex_equilibrium_adjust(ex->rung[k], dhk, 0.5 * ex->eps * qk);
-  if (exchange_owns(ex, l)) catex_equilibrium_adjust(ex->rung[l], dhl, 0.5 * ex->eps * ql);
 }
 
 static int attempt(catex_exchange *ex, int k, double u, catex_error *err, catex_status *st)
@@ -440,9 +400,23 @@ catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done,
   catex_status st = CATEX_OK;
   const int spread = ex->gang_size > 1;
   int failed = 0; /* spread: a member whose sweeps failed still joins the next swap round (all stop there) */
+  /* a ladder that never swaps (a benchmark's baseline) runs the plain
+     kernel: nothing is deferred, and z is only needed for the samples'
+     cross energies, where exchange_sync_projection catches up */
+  const int swaps = ex->p.exchange_every <= total;
   for (long s = 0; s < nsweeps && ex->t < total; s++) {
-    for (int k = ex->lo; k < ex->hi && !failed; k++)
+    for (int k = ex->lo; k < ex->hi && !failed && !swaps; k++)
       if ((st = catex_equilibrium_sweeps(ex->rung[k], ex->rng[k], 1, err))) failed = 1;
+    for (int k = ex->lo; k < ex->hi && !failed && swaps; k++) {
+      const int cfg = ex->perm[k];
+      exchange_sync_projection(ex, k); /* a no-op unless spins changed outside these sweeps */
+      catex_equilibrium_pending pd = {ex->f.r, ex->f.Z, ex->rho_max, ex->wt + (size_t)cfg * ex->f.r, ex->wnorm[cfg],
+                                      ex->z + (size_t)cfg * ex->f.r, ex->zsigma + (size_t)cfg * ex->ncore,
+                                      ex->p.pending_trust, 0};
+      if ((st = catex_equilibrium_sweeps_pending(ex->rung[k], ex->rng[k], 1, &pd, err))) failed = 1;
+      ex->wnorm[cfg] = pd.wnorm; /* 0 after a refresh, which also zeroed wt */
+      ex->exact += pd.exact;
+    }
     if (failed && !spread) break;
     ex->t++;
     if (!failed && ex->t % PROJECTION_REFRESH == 0) exchange_recompute_projections(ex);

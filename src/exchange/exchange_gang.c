@@ -9,8 +9,9 @@
  * quadratic difference sum_j z_j^2 (c_l,j - c_k,j) of the configuration at
  * that rung for the pair it is in (O(nr) doubles: the only thing a decision
  * needs); an accepted swap across a rank boundary sends the two
- * configurations point-to-point (sigma, h, m, E, the refresh counter, z and
- * the core spins z was last brought up to date with), everything a local
+ * configurations point-to-point (sigma, h, m, E, the refresh counter, z,
+ * the core spins z was last brought up to date with, and the deferred part
+ * of the fields, wt), everything a local
  * catex_equilibrium_swap_configurations would have traded. Each side then
  * runs the same field correction (exchange_move_potentials) on the same
  * numbers as the single-rank ladder, so the result is bitwise that of one
@@ -90,7 +91,7 @@ static catex_status trade(catex_exchange *ex, int k, catex_error *err)
   } else if (ok || ol) {
     const int mine = ok ? k : l, other = ok ? l : k, peer = owner_of(ex, other);
     const size_t sb = catex_equilibrium_state_bytes(ex->rung[mine]);
-    const size_t len = sb + sizeof(double) * (size_t)r + (size_t)nc;
+    const size_t len = sb + 2 * sizeof(double) * (size_t)r + (size_t)nc;
     if (len > INT_MAX) return catex_error_set(err, CATEX_ERR_ARG, "exchange: a configuration of %zu bytes is too big to send", len);
     char *out = malloc(len), *in = malloc(len);
     if (!out || !in) {
@@ -102,6 +103,7 @@ static catex_status trade(catex_exchange *ex, int k, catex_error *err)
     catex_equilibrium_state_save(ex->rung[mine], out);
     memcpy(out + sb, ex->z + (size_t)cout * r, sizeof(double) * (size_t)r);
     memcpy(out + sb + sizeof(double) * (size_t)r, ex->zsigma + (size_t)cout * nc, (size_t)nc);
+    memcpy(out + sb + sizeof(double) * (size_t)r + nc, ex->wt + (size_t)cout * r, sizeof(double) * (size_t)r);
     catex_status st = CATEX_OK;
     if (MPI_Sendrecv(out, (int)len, MPI_BYTE, peer, TAG_TRADE, in, (int)len, MPI_BYTE, peer, TAG_TRADE, ex->gang,
                      MPI_STATUS_IGNORE) != MPI_SUCCESS)
@@ -110,6 +112,8 @@ static catex_status trade(catex_exchange *ex, int k, catex_error *err)
     if (!st) {
       memcpy(ex->z + (size_t)cin * r, in + sb, sizeof(double) * (size_t)r);
       memcpy(ex->zsigma + (size_t)cin * nc, in + sb + sizeof(double) * (size_t)r, (size_t)nc);
+      memcpy(ex->wt + (size_t)cin * r, in + sb + sizeof(double) * (size_t)r + nc, sizeof(double) * (size_t)r);
+      exchange_pending_norms(ex);
     }
     free(out);
     free(in);
@@ -222,6 +226,7 @@ static void pack_rung(const catex_exchange *ex, int k, exchange_wbuf *w)
   const int cfg = ex->perm[k];
   exchange_wbuf_put(w, ex->z + (size_t)cfg * r, sizeof(double) * (size_t)r);
   exchange_wbuf_put(w, ex->zsigma + (size_t)cfg * nc, (size_t)nc);
+  exchange_wbuf_put(w, ex->wt + (size_t)cfg * r, sizeof(double) * (size_t)r);
 }
 
 static catex_status unpack_rung(catex_exchange *ex, int k, const char *buf, size_t len, size_t *pos, catex_error *err)
@@ -252,8 +257,10 @@ static catex_status unpack_rung(catex_exchange *ex, int k, const char *buf, size
   }
   const int cfg = ex->perm[k];
   if (take(buf, len, pos, ex->z + (size_t)cfg * r, sizeof(double) * (size_t)r) ||
-      take(buf, len, pos, ex->zsigma + (size_t)cfg * nc, (size_t)nc))
+      take(buf, len, pos, ex->zsigma + (size_t)cfg * nc, (size_t)nc) ||
+      take(buf, len, pos, ex->wt + (size_t)cfg * r, sizeof(double) * (size_t)r))
     goto bad;
+  exchange_pending_norms(ex);
   return CATEX_OK;
 bad:
   return catex_error_set(err, CATEX_ERR_INTERNAL, "exchange: the state of rung %d arrived incomplete", k);

@@ -74,6 +74,16 @@ struct catex_exchange {
                                 P = EXCHANGE_PANEL; the sites past ncore are 0 */
   double *scratch;           /* 2 r + 2 (ncore rounded up to P) doubles */
 
+  /* deferred field corrections (exchange_move_potentials in exchange.c) */
+  int nhead;                 /* columns of Z added at every swap */
+  int *head;                 /* nhead column indices */
+  unsigned char *is_head;    /* r: 1 for a head column */
+  double *Zh;                /* nhead x ncore: Z's head columns at the core sites, column-major */
+  double rho_max;            /* largest |Z row - mean row| at a core site, over the other columns */
+  double *wt;                /* nr x r, per configuration: coefficients not yet in its fields */
+  double *wnorm;             /* nr: |wt| of each configuration */
+  long long exact, flushes;  /* counters (diagnostics only, not in checkpoints) */
+
   /* spread over ranks (exchange_gang.c): this rank advances rungs lo .. hi-1;
      perm, round trips, swap counters and the swap stream are replicated on
      every member (each draws the same numbers and takes the same decisions).
@@ -92,9 +102,15 @@ void exchange_sync_projection(catex_exchange *ex, int k);
 /* Recomputes z of every configuration from scratch. */
 void exchange_recompute_projections(catex_exchange *ex);
 /* After an accepted swap of rungs k and l = k + 1 (perm already swapped):
- * corrects the fields and energy of whichever of the two rungs this rank
- * owns (both on one rank). The same arithmetic whichever rank does it. */
+ * corrects the fields (now or deferred) and energy of whichever of the two
+ * rungs this rank owns (both on one rank). The same arithmetic whichever
+ * rank does it. */
 void exchange_move_potentials(catex_exchange *ex, int k, int l);
+/* Sets up the head columns, rho and the deferred parts (exchange_pending.c). */
+catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err);
+void exchange_pending_free(catex_exchange *ex);
+/* The |wt| of every configuration from wt (after a checkpoint is read). */
+void exchange_pending_norms(catex_exchange *ex);
 static inline int exchange_owns(const catex_exchange *ex, int k) { return k >= ex->lo && k < ex->hi; }
 
 /* exchange_gang.c: one swap round of a ladder spread over ranks (collective

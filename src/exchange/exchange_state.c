@@ -20,11 +20,13 @@
 
 #include "exchange_internal.h"
 
-/* 2: streamed series instead of stored ones. Format 1 is still read (its
- * stored series are replayed into the streams, which gives exactly the
- * streams of an uninterrupted run), so a ladder checkpointed by the
- * previous version resumes instead of starting over. */
-enum { STATE_VERSION = 2, STATE_VERSION_SERIES = 1 };
+/* 3: the deferred field corrections wt of every configuration.
+ * 2: streamed series instead of stored ones.
+ * Formats 1 and 2 are still read, so a ladder checkpointed by a previous
+ * version resumes instead of starting over: their fields hold every
+ * correction (wt = 0), and format 1's stored series are replayed into the
+ * streams, which gives exactly the streams of an uninterrupted run. */
+enum { STATE_VERSION = 3, STATE_VERSION_STREAMS = 2, STATE_VERSION_SERIES = 1 };
 static const char MAGIC[8] = {'C', 'A', 'T', 'E', 'X', 'X', 'C', 'K'};
 
 static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
@@ -58,6 +60,7 @@ static void payload(const catex_exchange *ex, exchange_wbuf *w)
   exchange_wbuf_put(w, ex->perm, sizeof(int) * nr);
   exchange_wbuf_put(w, ex->z, sizeof(double) * (size_t)nr * r);
   exchange_wbuf_put(w, ex->zsigma, (size_t)nr * ex->ncore);
+  exchange_wbuf_put(w, ex->wt, sizeof(double) * (size_t)nr * r);
   exchange_wbuf_put(w, ex->last_end, sizeof(int) * nr);
   exchange_wbuf_put(w, ex->trips, sizeof(long long) * nr);
   exchange_wbuf_put(w, ex->swap_att, sizeof(long long) * nr);
@@ -213,9 +216,9 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
     st = catex_error_set(err, CATEX_ERR_IO, "exchange: %s is not a ladder checkpoint", path);
     goto done;
   }
-  if (version != STATE_VERSION && version != STATE_VERSION_SERIES) {
+  if (version < STATE_VERSION_SERIES || version > STATE_VERSION) {
     st = catex_error_set(err, CATEX_ERR_IO,
-                         "exchange: checkpoint %s has format %u, this catex reads %u and %u; remove it to restart "
+                         "exchange: checkpoint %s has format %u, this catex reads %u to %u; remove it to restart "
                          "the ladder from its start",
                          path, (unsigned)version, (unsigned)STATE_VERSION_SERIES, (unsigned)STATE_VERSION);
     goto done;
@@ -265,6 +268,9 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
   exchange_rbuf_get(&r, ex->perm, sizeof(int) * nr);
   exchange_rbuf_get(&r, ex->z, sizeof(double) * (size_t)nr * rr);
   exchange_rbuf_get(&r, ex->zsigma, (size_t)nr * ex->ncore);
+  if (version >= STATE_VERSION) exchange_rbuf_get(&r, ex->wt, sizeof(double) * (size_t)nr * rr);
+  else memset(ex->wt, 0, sizeof(double) * (size_t)nr * rr);
+  exchange_pending_norms(ex);
   exchange_rbuf_get(&r, ex->last_end, sizeof(int) * nr);
   exchange_rbuf_get(&r, ex->trips, sizeof(long long) * nr);
   exchange_rbuf_get(&r, ex->swap_att, sizeof(long long) * nr);
@@ -291,7 +297,7 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
     catex_rng_destroy(*slot);
     *slot = fresh;
   }
-  if (version == STATE_VERSION) {
+  if (version >= STATE_VERSION_STREAMS) {
     exchange_rbuf_get(&r, ex->series, sizeof *ex->series * (size_t)nr * XS_NUM);
     exchange_rbuf_get(&r, ex->hist, sizeof *ex->hist * (size_t)nr * (size_t)ex->p.hist_bins);
   } else if (!st) {

@@ -1,0 +1,210 @@
+/* The field correction of a swapped configuration, mostly deferred.
+ *
+ * After an accepted swap, the configuration now at rung q (it came from
+ * rung o) has the fields V_o s; it needs V_q s = V_o s + Z dw with
+ * dw = diag(c_q - c_o) z. Adding Z dw at every core site costs N_core r
+ * multiply-adds (2.3e5 at side 24, r = 139) per configuration, ~16 us from
+ * L3, a third of a sweep: at exchange_every 1 it was most of the
+ * exchange's overhead. But a Kawasaki attempt only needs the difference of
+ * the fields at its two sites, and at kT 0.2 nearly every attempt is
+ * rejected by a wide margin. So:
+ *  - the few head columns where dw is largest are added at once (N_core
+ *    each). At side 24 one column is uniform over the core and holds ~99 %
+ *    of |dw|^2: it shifts every field alike, which no Kawasaki dE sees, but
+ *    it would make the bound below useless;
+ *  - the rest goes into the configuration's pending coefficients wt, whose
+ *    effect the sweeps bound (catex_equilibrium_pending):
+ *    |t_a - t_b| <= 2 rho |wt|, rho the largest norm of Z's row at a core
+ *    site minus the mean row, over the non-head columns. Only an attempt
+ *    the bound cannot reject, and every accepted one, pays for t at its
+ *    two sites (2 r);
+ *  - once the largest bound, beta |eps| 4 rho |wt|, exceeds pending_bound,
+ *    wt is added to the fields in full (a flush, N_core r) and restarts
+ *    from 0. One swap's wt gives ~0.1 at side 24, and the swaps of a
+ *    configuration walking back and forth largely cancel, so flushes are
+ *    rare (none in `catex bench exchange`).
+ * The decisions are those of the exact fields. The stored fields differ
+ * from eagerly corrected ones only by rounding, and deterministically: wt
+ * travels with its configuration (swaps, trades between ranks,
+ * checkpoints), so a ladder stays bitwise the same whatever its ranks and
+ * interruptions. pending_bound = 0 adds every correction at once. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exchange_internal.h"
+
+/* Head columns: one would do at the sides measured (the uniform mode);
+ * a few more cost N_core each per swap and tighten the bound. */
+#ifndef EXCHANGE_HEAD
+#define EXCHANGE_HEAD 4
+#endif
+
+void exchange_pending_free(catex_exchange *ex)
+{
+  free(ex->head);
+  free(ex->is_head);
+  free(ex->Zh);
+  free(ex->wt);
+  free(ex->wnorm);
+}
+
+catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err)
+{
+  const int r = ex->f.r, nc = ex->ncore, nr = ex->nr;
+  const int m = r < EXCHANGE_HEAD ? r : EXCHANGE_HEAD;
+  ex->nhead = m;
+  ex->head = malloc(sizeof(int) * (size_t)m);
+  ex->is_head = calloc((size_t)r, 1);
+  ex->Zh = malloc(sizeof(double) * (size_t)nc * (size_t)m);
+  ex->wt = calloc((size_t)nr * (size_t)r, sizeof(double));
+  ex->wnorm = calloc((size_t)nr, sizeof(double));
+  double *score = malloc(sizeof(double) * (size_t)r), *mean = calloc((size_t)r, sizeof(double));
+  if (!ex->head || !ex->is_head || !ex->Zh || !ex->wt || !ex->wnorm || !score || !mean) {
+    free(score);
+    free(mean);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory (deferred corrections)");
+  }
+  /* the size of column j's share of the largest swap's dw at a typical
+   * site: |c_top,j - c_0,j| |Z_:,j|^2 (z_j ~ |Z_:,j| for a disordered core,
+   * |Z_:,j|_1 for a uniform column, whose |Z_:,j|^2 is then largest too) */
+  const double *c0 = ex->f.c, *ct = ex->f.c + (size_t)(nr - 1) * r;
+  for (int j = 0; j < r; j++) {
+    double q = 0;
+    for (int a = 0; a < nc; a++) {
+      const double v = ex->f.Z[(size_t)ex->core[a] * r + j];
+      q += v * v;
+      mean[j] += v;
+    }
+    score[j] = fabs(ct[j] - c0[j]) * q;
+    mean[j] /= nc;
+  }
+  for (int h = 0; h < m; h++) {
+    int best = -1;
+    for (int j = 0; j < r; j++)
+      if (!ex->is_head[j] && (best < 0 || score[j] > score[best])) best = j;
+    ex->head[h] = best;
+    ex->is_head[best] = 1;
+  }
+  ex->rho_max = 0;
+  for (int a = 0; a < nc; a++) {
+    const double *z = ex->f.Z + (size_t)ex->core[a] * r;
+    double q = 0;
+    for (int j = 0; j < r; j++)
+      if (!ex->is_head[j]) q += (z[j] - mean[j]) * (z[j] - mean[j]);
+    if (sqrt(q) > ex->rho_max) ex->rho_max = sqrt(q);
+    for (int h = 0; h < m; h++) ex->Zh[(size_t)h * nc + a] = z[ex->head[h]];
+  }
+  free(score);
+  free(mean);
+  return CATEX_OK;
+}
+
+void exchange_pending_norms(catex_exchange *ex)
+{
+  const int r = ex->f.r;
+  for (int c = 0; c < ex->nr; c++) {
+    const double *w = ex->wt + (size_t)c * r;
+    double q = 0;
+    for (int j = 0; j < r; j++) q += w[j] * w[j];
+    ex->wnorm[c] = sqrt(q);
+  }
+}
+
+typedef double exchange_v4 __attribute__((vector_size(4 * sizeof(double))));
+enum { PANEL_VECTORS = EXCHANGE_PANEL / 4 };
+
+/* dh = Z w at the core sites, the one O(N_core r) step of the ladder (now
+ * only at a flush). Z is stored in panels of EXCHANGE_PANEL sites (r rows
+ * of EXCHANGE_PANEL contiguous numbers), so that a panel's sums stay in
+ * registers over all r terms and Z streams through once; row-by-row axpys
+ * loaded and stored the sums for every term and were bound by stores.
+ * Each sum adds its terms in the order j = 0 .. r-1, one multiply and one
+ * add each (-ffp-contract=off, no reassociation), so the AVX2 clone picked
+ * at run time and the default one give bitwise the same fields. Written
+ * with vectors of 4 because, left to itself, GCC vectorises the r loop
+ * instead (with transposes and spills); vector arithmetic is the scalar
+ * one, lane by lane. */
+__attribute__((target_clones("avx2", "default"))) static void correction_pass(const double *Zp, int r, int npanels,
+                                                                             const double *w, double *restrict dh)
+{
+  for (int b = 0; b < npanels; b++) {
+    const double *panel = Zp + (size_t)b * r * EXCHANGE_PANEL;
+    exchange_v4 s[PANEL_VECTORS] = {{0}};
+    for (int j = 0; j < r; j++) {
+      const exchange_v4 a = {w[j], w[j], w[j], w[j]};
+      for (int t = 0; t < PANEL_VECTORS; t++) {
+        exchange_v4 z;
+        memcpy(&z, panel + (size_t)j * EXCHANGE_PANEL + 4 * t, sizeof z);
+        s[t] += a * z;
+      }
+    }
+    memcpy(dh + (size_t)b * EXCHANGE_PANEL, s, sizeof s);
+  }
+}
+
+/* Adds the pending part of the configuration at rung q to its fields. */
+static void flush(catex_exchange *ex, int q)
+{
+  const int cfg = ex->perm[q], r = ex->f.r;
+  double *w = ex->wt + (size_t)cfg * r, *dh = ex->scratch + 2 * (size_t)r;
+  correction_pass(ex->Zp, r, exchange_panels(ex->ncore), w, dh);
+  catex_equilibrium_adjust(ex->rung[q], dh, 0);
+  memset(w, 0, sizeof(double) * (size_t)r);
+  ex->wnorm[cfg] = 0;
+  ex->flushes++;
+}
+
+/* The configuration now at rung q came from rung o. */
+static void move_one(catex_exchange *ex, int q, int o)
+{
+  const int r = ex->f.r, nc = ex->ncore, m = ex->nhead, cfg = ex->perm[q];
+  const double *cq = ex->f.c + (size_t)q * r, *co = ex->f.c + (size_t)o * r, *z = ex->z + (size_t)cfg * r;
+  double *dw = ex->scratch, *dh = dw + 2 * (size_t)r, hw[EXCHANGE_HEAD];
+  double qsum = 0;
+  for (int j = 0; j < r; j++) {
+    dw[j] = (cq[j] - co[j]) * z[j];
+    qsum += dw[j] * z[j];
+  }
+  for (int h = 0; h < m; h++) hw[h] = dw[ex->head[h]];
+  /* column by column, vectorised over the sites; each site adds its head
+   * columns in order */
+  memset(dh, 0, sizeof(double) * (size_t)nc);
+  for (int h = 0; h < m; h++) {
+    const double *zc = ex->Zh + (size_t)h * nc, w = hw[h];
+    for (int a = 0; a < nc; a++) dh[a] += zc[a] * w;
+  }
+  /* E_q(s) - E_o(s) = (eps/2) z^T diag(c_q - c_o) z, exact now */
+  catex_equilibrium_adjust(ex->rung[q], dh, 0.5 * ex->eps * qsum);
+  double *w = ex->wt + (size_t)cfg * r, n2 = 0;
+  for (int j = 0; j < r; j++) {
+    if (!ex->is_head[j]) w[j] += dw[j];
+    n2 += w[j] * w[j];
+  }
+  ex->wnorm[cfg] = sqrt(n2);
+  if (ex->beta * fabs(ex->eps) * 4.0 * ex->rho_max * ex->wnorm[cfg] > ex->p.pending_bound) flush(ex, q);
+}
+
+void exchange_move_potentials(catex_exchange *ex, int k, int l)
+{
+  if (exchange_owns(ex, k)) move_one(ex, k, l);
+  if (exchange_owns(ex, l)) move_one(ex, l, k);
+}
+
+void catex_exchange_core_fields(const catex_exchange *ex, int k, double *out)
+{
+  const int r = ex->f.r, nc = ex->ncore;
+  const double *h = catex_equilibrium_core_fields(ex->rung[k]), *w = ex->wt + (size_t)ex->perm[k] * r;
+  for (int a = 0; a < nc; a++) {
+    const double *z = ex->f.Z + (size_t)ex->core[a] * r;
+    double t = 0;
+    for (int j = 0; j < r; j++) t += z[j] * w[j];
+    out[a] = h[a] + t;
+  }
+}
+
+void catex_exchange_pending_counts(const catex_exchange *ex, long long *exact, long long *flushes)
+{
+  if (exact) *exact = ex->exact;
+  if (flushes) *flushes = ex->flushes;
+}
