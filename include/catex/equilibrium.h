@@ -146,8 +146,7 @@ void catex_equilibrium_adjust(catex_equilibrium *eq, const double *dh, double dE
  * row vector such as the mean row, taken over the columns where w may be
  * nonzero), and adds t at the two sites only where it does not. The
  * decisions are those of the exact fields, E gets the exact dE, and the
- * random numbers drawn are the same (u is drawn iff the exact dE > 0).
- * Accepted moves also keep z = Z^T sigma up to date, and zs with it. */
+ * random numbers drawn are the same (u is drawn iff the exact dE > 0). */
 typedef struct {
   int r;
   const double *Z;   /* N x r, row i for site i (borrowed) */
@@ -155,15 +154,13 @@ typedef struct {
   double *w;         /* r: the pending coefficients (borrowed; a refresh adds
                         nothing and zeroes it: the refreshed h are exact) */
   double wnorm;      /* |w|_2, as set by the caller (0 after a refresh) */
-  double *z;         /* r: Z^T sigma, updated at every accepted move (borrowed) */
-  signed char *zs;   /* N_core: the core spins z is up to date with (borrowed) */
   double trust;      /* 1: the bound as stated. < 1 shrinks it, a deliberately
                         unsafe kernel for the tests' negative control */
   long exact;        /* attempts that needed t (incremented; benchmarks) */
 } catex_equilibrium_pending;
 
-/* catex_equilibrium_sweeps with pending field parts (with pd->wnorm == 0
- * the same moves as catex_equilibrium_sweeps). Needs eps != 0. */
+/* catex_equilibrium_sweeps with pending field parts (pd->wnorm == 0: the
+ * plain kernel). Needs eps != 0. */
 catex_status catex_equilibrium_sweeps_pending(catex_equilibrium *eq, catex_rng *rng, long nsweeps,
                                               catex_equilibrium_pending *pd, catex_error *err);
 /* Zeroes the attempt and acceptance counters (start of a measurement). */

@@ -56,9 +56,10 @@ typedef struct {
   long permutation_stride;     /* measured sweeps between stored permutations, 0: none (default 100) */
   int swap_sign;               /* +1: the exact criterion. -1 flips the sign of the exponent:
                                   a deliberately wrong ladder for the tests' negative control */
-  double pending_bound;        /* a moved configuration's field correction is deferred
-                                  (exchange.c) while the bound it puts on a move's beta dE
-                                  stays <= this (default 0.5); 0: added at every swap */
+  double pending_bound;        /* with exchange_every <= 4, a moved configuration's field
+                                  correction is deferred (exchange_pending.c) while the bound
+                                  it puts on a move's beta dE stays <= this (default 0.5);
+                                  0: added at every swap */
   double pending_trust;        /* 1 (default): the kernel's bound as proved; < 1: too tight,
                                   a deliberately wrong kernel for the tests' negative control */
 } catex_exchange_params;

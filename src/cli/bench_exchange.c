@@ -155,7 +155,7 @@ int catex_bench_exchange(int argc, char **argv)
   catex_exchange *forced = NULL;
   const int nforced = 400;
   double t_accepted = 0;
-  if (!st) st = make_ladder(&x24, K24, sweeps / 2, sweeps, 1L << 40, &forced, &err);
+  if (!st) st = make_ladder(&x24, K24, sweeps / 2, sweeps, every, &forced, &err); /* every: defer as the ladder does */
   if (!st) {
     err.code = CATEX_OK;
     const double t0 = cpu_now();

@@ -22,9 +22,8 @@
  * dE: a move rejected for every dE in it is rejected without t (at side 24,
  * kT = 0.2, beta d is ~0.1 with one swap pending, so nearly every rejection
  * is decided this way); otherwise t at the two sites (2 r multiply-adds)
- * gives the exact dE and the usual test. An accepted move then also adds
- * its two rows of Z to z: ~1 kB each, from memory, which is most of what a
- * ladder's sweep costs beyond a plain one (~10 % at side 24). */
+ * gives the exact dE and the usual test (for every accepted move too, so
+ * that E gets it). */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -122,14 +121,6 @@ __attribute__((target_clones("avx2", "default"))) static void pending_pair(const
   t[1] = b;
 }
 
-/* z += delta_a Z[ia] + delta_b Z[ib], site a's term first, as the
- * exchange adds changed sites one by one (exchange_sync_projection). */
-static void projection_move(double *restrict z, const double *Z, int r, int ia, int ib, double da)
-{
-  const double *za = Z + (size_t)ia * r, *zb = Z + (size_t)ib * r;
-  for (int j = 0; j < r; j++) z[j] = (z[j] + da * za[j]) + -da * zb[j];
-}
-
 /* u * (1 + x + x^2/2 + x^3/6) >= 1 (+ a few ulp): then u >= exp(-x), since
  * exp(x) >= that polynomial for x >= 0; the margin covers the rounding of
  * p and u*p, without it a u one ulp below exp(-x) could be rejected for
@@ -195,13 +186,11 @@ static inline __attribute__((always_inline)) void sweep_body(catex_equilibrium *
         const double xlo = beta * (dE - d);
         if (surely_rejected(u, xlo) || u >= exp(-xlo)) continue;
       }
-      if (pd->wnorm > 0) { /* else t = 0: dE is exact already */
-        double tp[2];
-        pending_pair(pd->Z, pd->w, pd->r, ia, ib, tp);
-        exact++;
-        dE = dEi + eps * (da * ((h[ca] + tp[0]) - (h[cb] + tp[1])) + 2.0 * (Vd[ca] + Vd[cb]) -
-                          4.0 * Vcc[(size_t)ca * nc + cb]);
-      }
+      double tp[2];
+      pending_pair(pd->Z, pd->w, pd->r, ia, ib, tp);
+      exact++;
+      dE = dEi + eps * (da * ((h[ca] + tp[0]) - (h[cb] + tp[1])) + 2.0 * (Vd[ca] + Vd[cb]) -
+                        4.0 * Vcc[(size_t)ca * nc + cb]);
     }
     if (dE > 0) {
       const double x = beta * dE;
@@ -222,11 +211,6 @@ static inline __attribute__((always_inline)) void sweep_body(catex_equilibrium *
       for (int k = nn_off[ib]; k < nn_off[ib + 1]; k++) m[nn[k]] -= di;
     }
     if (eq->Gc) update_fields(eq->u, eq->Gc + (size_t)ca * dn, eq->Gc + (size_t)cb * dn, da, dn);
-    if (pd) {
-      projection_move(pd->z, pd->Z, pd->r, ia, ib, da);
-      pd->zs[ca] = (signed char)-sa;
-      pd->zs[cb] = (signed char)sa;
-    }
   }
   for (int k = 0; k < 4; k++) eq->xs[k] = s[k];
   eq->E = E;

@@ -2,18 +2,20 @@
  * configurations that move between them, and the swap rounds.
  *
  * Cost per sweep and rung at core side 24 (see exchange_factor.c for the
- * low-rank form): the Kawasaki sweep itself (~45 us); keeping the
- * projection z = Z^T s up to date, which the move kernel does at every
- * accepted move (2 rows of Z, r = 139 numbers each: ~10 % of the sweep,
- * most of what a ladder costs beyond independent runs), with
- * exchange_sync_projection catching up on any other change of spins by
- * comparing them with those z was last brought up to date with; the swap
+ * low-rank form): the Kawasaki sweep itself (~45 us); bringing the
+ * projection z = Z^T s up to date before a swap round, by comparing the
+ * N_core core spins with those at the last update and adding +-2 Z[i, :]
+ * (r = 139 numbers, a row from memory) per changed site; the swap
  * decision, O(r); and, only for an accepted swap, the new fields of the
  * two moved configurations, Z diag(c_l - c_k) z at the core sites
- * (N_core r ~ 2.3e5 flops), mostly deferred (exchange_pending.c). z is
- * recomputed from scratch every PROJECTION_REFRESH sweeps
- * (deterministically, so still bitwise reproducible) to bound its
- * round-off. */
+ * (N_core r ~ 2.3e5 flops), mostly deferred (exchange_pending.c).
+ * Diffing spins rather than following every accepted move in the kernel
+ * reads each changed site's row once per round, however often it flipped
+ * in between: with exchange_every 10 that is several times fewer rows
+ * (measured: the kernel-side update made those ladders 6-9 % slower
+ * instead of < 2 %). z is recomputed from scratch every
+ * PROJECTION_REFRESH sweeps (deterministically, so still bitwise
+ * reproducible) to bound its round-off. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,18 +402,10 @@ catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done,
   catex_status st = CATEX_OK;
   const int spread = ex->gang_size > 1;
   int failed = 0; /* spread: a member whose sweeps failed still joins the next swap round (all stop there) */
-  /* a ladder that never swaps (a benchmark's baseline) runs the plain
-     kernel: nothing is deferred, and z is only needed for the samples'
-     cross energies, where exchange_sync_projection catches up */
-  const int swaps = ex->p.exchange_every <= total;
   for (long s = 0; s < nsweeps && ex->t < total; s++) {
-    for (int k = ex->lo; k < ex->hi && !failed && !swaps; k++)
-      if ((st = catex_equilibrium_sweeps(ex->rung[k], ex->rng[k], 1, err))) failed = 1;
-    for (int k = ex->lo; k < ex->hi && !failed && swaps; k++) {
+    for (int k = ex->lo; k < ex->hi && !failed; k++) {
       const int cfg = ex->perm[k];
-      exchange_sync_projection(ex, k); /* a no-op unless spins changed outside these sweeps */
       catex_equilibrium_pending pd = {ex->f.r, ex->f.Z, ex->rho_max, ex->wt + (size_t)cfg * ex->f.r, ex->wnorm[cfg],
-                                      ex->z + (size_t)cfg * ex->f.r, ex->zsigma + (size_t)cfg * ex->ncore,
                                       ex->p.pending_trust, 0};
       if ((st = catex_equilibrium_sweeps_pending(ex->rung[k], ex->rng[k], 1, &pd, err))) failed = 1;
       ex->wnorm[cfg] = pd.wnorm; /* 0 after a refresh, which also zeroed wt */

@@ -22,7 +22,9 @@
  *    wt is added to the fields in full (a flush, N_core r) and restarts
  *    from 0. One swap's wt gives ~0.1 at side 24, and the swaps of a
  *    configuration walking back and forth largely cancel, so flushes are
- *    rare (none in `catex bench exchange`).
+ *    rare (none in `catex bench exchange`);
+ *  - with swap rounds rarer than every EXCHANGE_DEFER_EVERY sweeps every
+ *    correction is flushed at once (see there).
  * The decisions are those of the exact fields. The stored fields differ
  * from eagerly corrected ones only by rounding, and deterministically: wt
  * travels with its configuration (swaps, trades between ranks,
@@ -36,9 +38,14 @@
 
 /* Head columns: one would do at the sides measured (the uniform mode);
  * a few more cost N_core each per swap and tighten the bound. */
-#ifndef EXCHANGE_HEAD
-#define EXCHANGE_HEAD 4
-#endif
+enum { EXCHANGE_HEAD = 4 };
+
+/* Deferring pays while swaps come often. A pending part costs every
+ * accepted move of every sweep two rows of Z (~2.4 us per sweep at side
+ * 24), a flush ~16 us once; a configuration is swapped about every
+ * 1.4 exchange_every sweeps, so beyond ~5 the flush is cheaper (measured
+ * at exchange_every 10: 3-7 % overhead deferred, < 2 % flushed). */
+enum { EXCHANGE_DEFER_EVERY = 4 };
 
 void exchange_pending_free(catex_exchange *ex)
 {
@@ -114,49 +121,76 @@ void exchange_pending_norms(catex_exchange *ex)
 typedef double exchange_v4 __attribute__((vector_size(4 * sizeof(double))));
 enum { PANEL_VECTORS = EXCHANGE_PANEL / 4 };
 
-/* dh = Z w at the core sites, the one O(N_core r) step of the ladder (now
- * only at a flush). Z is stored in panels of EXCHANGE_PANEL sites (r rows
- * of EXCHANGE_PANEL contiguous numbers), so that a panel's sums stay in
- * registers over all r terms and Z streams through once; row-by-row axpys
- * loaded and stored the sums for every term and were bound by stores.
- * Each sum adds its terms in the order j = 0 .. r-1, one multiply and one
- * add each (-ffp-contract=off, no reassociation), so the AVX2 clone picked
- * at run time and the default one give bitwise the same fields. Written
- * with vectors of 4 because, left to itself, GCC vectorises the r loop
- * instead (with transposes and spills); vector arithmetic is the scalar
- * one, lane by lane. */
-__attribute__((target_clones("avx2", "default"))) static void correction_pass(const double *Zp, int r, int npanels,
-                                                                             const double *w, double *restrict dh)
+/* dh[v] = Z w[v] at the core sites for nv = 1 or 2 vectors: the one
+ * O(N_core r) step of the ladder (now only at a flush). Z is stored in
+ * panels of EXCHANGE_PANEL sites (r rows of EXCHANGE_PANEL contiguous
+ * numbers), so that a panel's sums stay in registers over all r terms and
+ * Z streams through once for both vectors; row-by-row axpys loaded and
+ * stored the sums for every term and were bound by stores. Each sum adds
+ * its terms in the order j = 0 .. r-1, one multiply and one add each
+ * (-ffp-contract=off, no reassociation), so one vector or two, the AVX2
+ * clone picked at run time or the default one, give bitwise the same
+ * fields. Written with vectors of 4 because, left to itself, GCC
+ * vectorises the r loop instead (with transposes and spills); vector
+ * arithmetic is the scalar one, lane by lane. */
+static inline __attribute__((always_inline)) void panel_pass(const double *Zp, int r, int npanels,
+                                                            const double *const *w, double *const *dh, const int nv)
 {
   for (int b = 0; b < npanels; b++) {
     const double *panel = Zp + (size_t)b * r * EXCHANGE_PANEL;
-    exchange_v4 s[PANEL_VECTORS] = {{0}};
-    for (int j = 0; j < r; j++) {
-      const exchange_v4 a = {w[j], w[j], w[j], w[j]};
-      for (int t = 0; t < PANEL_VECTORS; t++) {
-        exchange_v4 z;
-        memcpy(&z, panel + (size_t)j * EXCHANGE_PANEL + 4 * t, sizeof z);
-        s[t] += a * z;
+    exchange_v4 s[2][PANEL_VECTORS] = {{{0}}};
+    for (int j = 0; j < r; j++)
+      for (int v = 0; v < nv; v++) {
+        const exchange_v4 a = {w[v][j], w[v][j], w[v][j], w[v][j]};
+        for (int t = 0; t < PANEL_VECTORS; t++) {
+          exchange_v4 z;
+          memcpy(&z, panel + (size_t)j * EXCHANGE_PANEL + 4 * t, sizeof z);
+          s[v][t] += a * z;
+        }
       }
-    }
-    memcpy(dh + (size_t)b * EXCHANGE_PANEL, s, sizeof s);
+    for (int v = 0; v < nv; v++) memcpy(dh[v] + (size_t)b * EXCHANGE_PANEL, s[v], sizeof s[v]);
   }
 }
 
-/* Adds the pending part of the configuration at rung q to its fields. */
-static void flush(catex_exchange *ex, int q)
+__attribute__((target_clones("avx2", "default"))) static void correction_pass1(const double *Zp, int r, int np,
+                                                                              const double *const *w,
+                                                                              double *const *dh)
 {
-  const int cfg = ex->perm[q], r = ex->f.r;
-  double *w = ex->wt + (size_t)cfg * r, *dh = ex->scratch + 2 * (size_t)r;
-  correction_pass(ex->Zp, r, exchange_panels(ex->ncore), w, dh);
-  catex_equilibrium_adjust(ex->rung[q], dh, 0);
-  memset(w, 0, sizeof(double) * (size_t)r);
-  ex->wnorm[cfg] = 0;
-  ex->flushes++;
+  panel_pass(Zp, r, np, w, dh, 1);
 }
 
-/* The configuration now at rung q came from rung o. */
-static void move_one(catex_exchange *ex, int q, int o)
+__attribute__((target_clones("avx2", "default"))) static void correction_pass2(const double *Zp, int r, int np,
+                                                                              const double *const *w,
+                                                                              double *const *dh)
+{
+  panel_pass(Zp, r, np, w, dh, 2);
+}
+
+/* Adds the pending parts of the configurations at the nq rungs q[] (1 or
+ * 2, in one pass over Z) to their fields. */
+static void flush(catex_exchange *ex, const int *q, int nq)
+{
+  const int r = ex->f.r, np = exchange_panels(ex->ncore);
+  const double *w[2];
+  double *dh[2];
+  for (int v = 0; v < nq; v++) {
+    w[v] = ex->wt + (size_t)ex->perm[q[v]] * r;
+    dh[v] = ex->scratch + 2 * (size_t)r + (size_t)v * np * EXCHANGE_PANEL;
+  }
+  if (nq == 2) correction_pass2(ex->Zp, r, np, w, dh);
+  else correction_pass1(ex->Zp, r, np, w, dh);
+  for (int v = 0; v < nq; v++) {
+    const int cfg = ex->perm[q[v]];
+    catex_equilibrium_adjust(ex->rung[q[v]], dh[v], 0);
+    memset(ex->wt + (size_t)cfg * r, 0, sizeof(double) * (size_t)r);
+    ex->wnorm[cfg] = 0;
+    ex->flushes++;
+  }
+}
+
+/* The configuration now at rung q came from rung o; returns 1 if its
+ * pending part must be flushed now. */
+static int move_one(catex_exchange *ex, int q, int o)
 {
   const int r = ex->f.r, nc = ex->ncore, m = ex->nhead, cfg = ex->perm[q];
   const double *cq = ex->f.c + (size_t)q * r, *co = ex->f.c + (size_t)o * r, *z = ex->z + (size_t)cfg * r;
@@ -182,13 +216,16 @@ static void move_one(catex_exchange *ex, int q, int o)
     n2 += w[j] * w[j];
   }
   ex->wnorm[cfg] = sqrt(n2);
-  if (ex->beta * fabs(ex->eps) * 4.0 * ex->rho_max * ex->wnorm[cfg] > ex->p.pending_bound) flush(ex, q);
+  return ex->p.exchange_every > EXCHANGE_DEFER_EVERY ||
+         ex->beta * fabs(ex->eps) * 4.0 * ex->rho_max * ex->wnorm[cfg] > ex->p.pending_bound;
 }
 
 void exchange_move_potentials(catex_exchange *ex, int k, int l)
 {
-  if (exchange_owns(ex, k)) move_one(ex, k, l);
-  if (exchange_owns(ex, l)) move_one(ex, l, k);
+  int q[2], nq = 0;
+  if (exchange_owns(ex, k) && move_one(ex, k, l)) q[nq++] = k;
+  if (exchange_owns(ex, l) && move_one(ex, l, k)) q[nq++] = l;
+  if (nq) flush(ex, q, nq);
 }
 
 void catex_exchange_core_fields(const catex_exchange *ex, int k, double *out)
