@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "catex/signals.h"
@@ -44,17 +43,6 @@ catex_status farm_send(farm_ctx *f, farm_sendring *ring, int dest, int tag, long
   if (MPI_Isend(ring->buf[s], 3, MPI_LONG_LONG, dest, tag, f->comm, &ring->req[s]) != MPI_SUCCESS)
     return catex_error_set(err, CATEX_ERR_MPI, "MPI_Isend to rank %d failed", dest);
   return CATEX_OK;
-}
-
-void farm_idle(int *idle)
-{
-  /* 20 us doubling to 1 ms: reacts fast after a short gap, costs ~nothing
-   * when a rank waits long (e.g. at the end of a run). */
-  long ns = 20000L << (*idle < 6 ? *idle : 6);
-  if (ns > 1000000L) ns = 1000000L;
-  struct timespec ts = {0, ns};
-  nanosleep(&ts, NULL);
-  (*idle)++;
 }
 
 catex_status farm_run_local(farm_ctx *f, long id, catex_task_status *status, double *seconds, catex_error *err)

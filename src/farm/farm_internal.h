@@ -81,10 +81,6 @@ catex_status farm_send(farm_ctx *f, farm_sendring *ring, int dest, int tag, long
 void farm_ring_init(farm_sendring *ring);
 void farm_ring_wait(farm_sendring *ring);
 
-/* Sleeps a little longer each time nothing happens (backoff), so idle ranks
- * do not compete for cores with working ones. *idle counts idle rounds. */
-void farm_idle(int *idle);
-
 /* Runs task id locally and buffers its result; adds its run time to *seconds. */
 catex_status farm_run_local(farm_ctx *f, long id, catex_task_status *status, double *seconds, catex_error *err);
 

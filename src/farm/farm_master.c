@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catex/idle.h"
 #include "farm_internal.h"
 
 typedef struct {
@@ -187,7 +188,7 @@ catex_status farm_master(farm_ctx *f, catex_error *err)
       continue;
     }
     if (activity) idle = 0;
-    else farm_idle(&idle);
+    else catex_idle_sleep(&idle);
   }
   if (!st) st = flush_all(f, &m, f->interrupted ? FARM_INTERRUPT : FARM_STOP, err);
   if (!st) st = farm_drain(f, err);

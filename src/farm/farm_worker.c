@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catex/idle.h"
 #include "farm_internal.h"
 
 typedef struct {
@@ -123,7 +124,7 @@ catex_status farm_worker(farm_ctx *f, catex_error *err)
       continue;
     }
     if (activity) idle = 0;
-    else farm_idle(&idle);
+    else catex_idle_sleep(&idle);
   }
   f->pump = NULL;
   if (!st) {

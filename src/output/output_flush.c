@@ -7,13 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catex/idle.h"
 #include "output_internal.h"
 
+/* Non-blocking and waited for politely: at a flush the ranks meet here,
+ * and one may arrive only after a long task (a ladder runs for an hour)
+ * while the others would busy-poll in a blocking MPI_Allreduce all that
+ * time (catex/idle.h). */
 catex_status out_agree(catex_output *o, catex_status st, catex_error *err)
 {
   int mine = (int)st, worst = mine;
-  if (MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, o->comm) != MPI_SUCCESS)
-    return catex_error_set(err, CATEX_ERR_MPI, "MPI_Allreduce failed");
+  MPI_Request req;
+  if (MPI_Iallreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, o->comm, &req) != MPI_SUCCESS ||
+      catex_idle_wait(&req) != MPI_SUCCESS)
+    return catex_error_set(err, CATEX_ERR_MPI, "MPI_Iallreduce failed");
   if (worst != CATEX_OK && mine == CATEX_OK)
     return catex_error_set(err, (catex_status)worst, "another rank failed to write the output file");
   return (catex_status)worst;
