@@ -11,9 +11,8 @@
  * (N_core r ~ 2.3e5 flops), mostly deferred (exchange_pending.c).
  * Diffing spins rather than following every accepted move in the kernel
  * reads each changed site's row once per round, however often it flipped
- * in between: with exchange_every 10 that is several times fewer rows
- * (measured: the kernel-side update made those ladders 6-9 % slower
- * instead of < 2 %). z is recomputed from scratch every
+ * in between (a kernel-side update, tried, cost the same at
+ * exchange_every 1 and more at 10). z is recomputed from scratch every
  * PROJECTION_REFRESH sweeps (deterministically, so still bitwise
  * reproducible) to bound its round-off. */
 #include <math.h>

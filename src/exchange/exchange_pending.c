@@ -41,10 +41,9 @@
 enum { EXCHANGE_HEAD = 4 };
 
 /* Deferring pays while swaps come often. A pending part costs every
- * accepted move of every sweep two rows of Z (~2.4 us per sweep at side
- * 24), a flush ~16 us once; a configuration is swapped about every
- * 1.4 exchange_every sweeps, so beyond ~5 the flush is cheaper (measured
- * at exchange_every 10: 3-7 % overhead deferred, < 2 % flushed). */
+ * accepted move of every sweep two rows of Z (~8 exact dE per sweep, ~2.4
+ * us, at side 24), a flush ~16 us once; a configuration is swapped about
+ * every 1.4 exchange_every sweeps, so beyond ~5 the flush is cheaper. */
 enum { EXCHANGE_DEFER_EVERY = 4 };
 
 void exchange_pending_free(catex_exchange *ex)
