@@ -8,8 +8,10 @@
  * attempt needed a deferred field correction (deferred_dE) and how often
  * one was added in full (flushes); (2) mixing of a side-16 ladder across
  * its peak (K* ~ 10.8 at kT 0.2, eps 1): round trips per configuration per
- * 1e5 measured sweeps. Wall and CPU time; one JSON object on stdout. Not a
- * test, and on a shared machine not a final number. */
+ * 1e5 measured sweeps. meets_targets: the overhead at exchange_every 1,
+ * side 24, is <= 10 % (null for other settings). Wall and CPU time; one
+ * JSON object on stdout. Not a test, and on a shared machine not a final
+ * number. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,12 +196,14 @@ int catex_bench_exchange(int argc, char **argv)
          "\"machinery_overhead\": %.4f, \"deferred_dE_per_sweep_per_rung\": %.3f, \"flushes_per_1000_sweeps_per_rung\": %.3f, "
          "\"rt_side\": %d, \"rt_rungs\": 9, \"rt_kshell_from\": %g, \"rt_kshell_to\": %g, \"rt_sweeps\": %ld, "
          "\"rt_swap_acceptance_min\": %.3f, \"round_trips_per_configuration_per_1e5_sweeps\": %.3f, "
+         "\"targets\": {\"overhead_at_exchange_every_1\": 0.10}, \"meets_targets\": %s, "
          "\"note\": \"shared machine: not final numbers\"}\n",
          side, K24[0], K24[1], K24[2], K24[3], sweeps, r1.factor_rank, r1.factor_residual, per_plain, every, per_swap,
          per_swap / per_plain - 1, r1.swap_acceptance[0], r1.swap_acceptance[1], r1.swap_acceptance[2],
          r1.acceptance[0], r0.acceptance[0], t_accepted, machinery, (double)exact / (1.5 * (double)sweeps * 4),
          1000.0 * (double)flushes / (1.5 * (double)sweeps * 4), side_rt, K16[0], K16[8], rt_sweeps,
-         min_acc, trips / 9 * 1e5 / (double)rt_sweeps);
+         min_acc, trips / 9 * 1e5 / (double)rt_sweeps,
+         every != 1 || side != 24 ? "null" : per_swap / per_plain - 1 <= 0.10 ? "true" : "false");
   catex_exchange_result_free(&r0);
   catex_exchange_result_free(&r1);
   catex_exchange_result_free(&r2);
