@@ -43,15 +43,29 @@ static int inherited(const char *v)
   return 1;
 }
 
+/* What tools/mpi-env.sh exports, for a user who runs the benchmark as
+ * root (containers, CI) without having sourced it: Open MPI refuses root
+ * and more ranks than cores otherwise. Other MPIs ignore these. */
+static char *const open_mpi_defaults[] = {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+                                          "OMPI_MCA_rmaps_base_oversubscribe=1"};
+enum { N_OPEN_MPI_DEFAULTS = sizeof open_mpi_defaults / sizeof open_mpi_defaults[0] };
+
 static int spawn(char *const argv[], const char *log)
 {
   size_t n = 0;
   while (environ[n]) n++;
-  char **env = calloc(n + 1, sizeof *env);
+  char **env = calloc(n + N_OPEN_MPI_DEFAULTS + 1, sizeof *env);
   if (!env) return -1;
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     if (inherited(environ[i])) env[k++] = environ[i];
+  for (int d = 0; d < N_OPEN_MPI_DEFAULTS; d++) {
+    const char *eq = strchr(open_mpi_defaults[d], '=');
+    const size_t len = (size_t)(eq - open_mpi_defaults[d]) + 1; /* "NAME=" */
+    int set = 0;
+    for (size_t i = 0; i < k && !set; i++) set = strncmp(env[i], open_mpi_defaults[d], len) == 0;
+    if (!set) env[k++] = open_mpi_defaults[d]; /* the user's own setting wins */
+  }
   pid_t pid = fork();
   if (pid == 0) {
     FILE *f = freopen(log, "w", stdout);
