@@ -25,47 +25,10 @@ static double now(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The child mpirun must not inherit this process's own MPI singleton
- * identity (Open MPI / PMIx variables set by MPI_Init); the user's settings
- * (e.g. OMPI_ALLOW_RUN_AS_ROOT, OMPI_MCA_rmaps_base_oversubscribe) stay. */
-static int inherited(const char *v)
-{
-  static const char *const drop[] = {"PMIX_", "OMPI_MCA_ess", "OMPI_MCA_orte", "OMPI_MCA_pmix", "OMPI_COMM_WORLD",
-                                     "OMPI_UNIVERSE", "OMPI_FILE_LOCATION", "OMPI_MCA_initial_wdir",
-                                     "OMPI_APP_CTX", "OMPI_FIRST_RANKS", "OMPI_NUM_APP_CTX", "OMPI_ARGV",
-                                     "OMPI_COMMAND", "OMPI_MCA_mpi_", "OMPI_MCA_shmem", "OMPI_MCA_ompi_",
-                                     "OMPI_MCA_hwloc", "OMPI_MCA_plm", "OMPI_MCA_routed", "OMPI_MCA_state",
-                                     "OMPI_MCA_errmgr", "OMPI_MCA_odls", "OMPI_MCA_ras", "OMPI_MCA_rml",
-                                     "OMPI_MCA_oob", "OMPI_MCA_schizo", "OMPI_LOCAL", "OMPI_NODE", "HFI_",
-                                     "IPATH_", "PSM_"};
-  for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-    if (strncmp(v, drop[i], strlen(drop[i])) == 0) return 0;
-  return 1;
-}
-
-/* What tools/mpi-env.sh exports, for a user who runs the benchmark as
- * root (containers, CI) without having sourced it: Open MPI refuses root
- * and more ranks than cores otherwise. Other MPIs ignore these. */
-static char *const open_mpi_defaults[] = {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
-                                          "OMPI_MCA_rmaps_base_oversubscribe=1"};
-enum { N_OPEN_MPI_DEFAULTS = sizeof open_mpi_defaults / sizeof open_mpi_defaults[0] };
-
 static int spawn(char *const argv[], const char *log)
 {
-  size_t n = 0;
-  while (environ[n]) n++;
-  char **env = calloc(n + N_OPEN_MPI_DEFAULTS + 1, sizeof *env);
+  char **env = catex_cli_child_environment();
   if (!env) return -1;
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++)
-    if (inherited(environ[i])) env[k++] = environ[i];
-  for (int d = 0; d < N_OPEN_MPI_DEFAULTS; d++) {
-    const char *eq = strchr(open_mpi_defaults[d], '=');
-    const size_t len = (size_t)(eq - open_mpi_defaults[d]) + 1; /* "NAME=" */
-    int set = 0;
-    for (size_t i = 0; i < k && !set; i++) set = strncmp(env[i], open_mpi_defaults[d], len) == 0;
-    if (!set) env[k++] = open_mpi_defaults[d]; /* the user's own setting wins */
-  }
   pid_t pid = fork();
   if (pid == 0) {
     FILE *f = freopen(log, "w", stdout);

@@ -38,26 +38,6 @@ static double now(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The parent's own MPI runtime variables would confuse the child's. */
-static char **child_environment(void)
-{
-  size_t n = 0;
-  while (environ[n]) n++;
-  char **env = calloc(n + 1, sizeof *env);
-  if (!env) return NULL;
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *e = environ[i];
-    const int mpi = strncmp(e, "OMPI_", 5) == 0 || strncmp(e, "PMIX_", 5) == 0 || strncmp(e, "OPAL_", 5) == 0;
-    const int user = strncmp(e, "OMPI_ALLOW_RUN_AS_ROOT", 22) == 0 ||
-                     strncmp(e, "OMPI_MCA_rmaps_base_oversubscribe", 33) == 0 ||
-                     strncmp(e, "OMPI_MCA_btl_vader_single_copy_mechanism", 40) == 0 ||
-                     strncmp(e, "OMPI_MCA_sharedfp", 17) == 0;
-    if (!mpi || user) env[k++] = (char *)e;
-  }
-  return env;
-}
-
 static long pss_kb(int pid)
 {
   char path[64], line[256];
@@ -99,7 +79,7 @@ typedef struct {
 static int run_child(char *const argv[], child_run *r)
 {
   memset(r, 0, sizeof *r);
-  char **env = child_environment();
+  char **env = catex_cli_child_environment();
   if (!env) return -1;
   fflush(stdout);
   const double t0 = now();

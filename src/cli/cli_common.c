@@ -112,3 +112,44 @@ int catex_cli_wants_help(int argc, char **argv)
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
   return 0;
 }
+
+extern char **environ;
+
+/* Open MPI / PMIx variables that MPI_Init set in this process (its
+ * singleton identity); the user's settings (e.g. OMPI_ALLOW_RUN_AS_ROOT,
+ * OMPI_MCA_btl_*) stay. */
+static int runtime_identity(const char *v)
+{
+  static const char *const drop[] = {"PMIX_", "OMPI_MCA_ess", "OMPI_MCA_orte", "OMPI_MCA_pmix", "OMPI_COMM_WORLD",
+                                     "OMPI_UNIVERSE", "OMPI_FILE_LOCATION", "OMPI_MCA_initial_wdir",
+                                     "OMPI_APP_CTX", "OMPI_FIRST_RANKS", "OMPI_NUM_APP_CTX", "OMPI_ARGV",
+                                     "OMPI_COMMAND", "OMPI_MCA_mpi_", "OMPI_MCA_shmem", "OMPI_MCA_ompi_",
+                                     "OMPI_MCA_hwloc", "OMPI_MCA_plm", "OMPI_MCA_routed", "OMPI_MCA_state",
+                                     "OMPI_MCA_errmgr", "OMPI_MCA_odls", "OMPI_MCA_ras", "OMPI_MCA_rml",
+                                     "OMPI_MCA_oob", "OMPI_MCA_schizo", "OMPI_LOCAL", "OMPI_NODE", "OPAL_",
+                                     "HFI_", "IPATH_", "PSM_"};
+  for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+    if (strncmp(v, drop[i], strlen(drop[i])) == 0) return 1;
+  return 0;
+}
+
+char **catex_cli_child_environment(void)
+{
+  static char *const defaults[] = {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+                                   "OMPI_MCA_rmaps_base_oversubscribe=1"};
+  const size_t nd = sizeof defaults / sizeof defaults[0];
+  size_t n = 0;
+  while (environ[n]) n++;
+  char **env = calloc(n + nd + 1, sizeof *env);
+  if (!env) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!runtime_identity(environ[i])) env[k++] = environ[i];
+  for (size_t d = 0; d < nd; d++) {
+    const size_t len = (size_t)(strchr(defaults[d], '=') - defaults[d]) + 1; /* "NAME=" */
+    int set = 0;
+    for (size_t i = 0; i < k && !set; i++) set = strncmp(env[i], defaults[d], len) == 0;
+    if (!set) env[k++] = defaults[d];
+  }
+  return env;
+}

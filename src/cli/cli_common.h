@@ -30,4 +30,12 @@ int catex_cli_check_output(const char *cmd, const char *path, int force);
 /* 1 if any argument is --help or -h. */
 int catex_cli_wants_help(int argc, char **argv);
 
+/* The environment for an `mpirun` child of a command that has itself
+ * initialised MPI (a singleton): without this process's own Open MPI and
+ * PMIx runtime identity, which would make the child join this job, and
+ * with what tools/mpi-env.sh exports (root, more ranks than cores) unless
+ * the user set it; other MPIs ignore those. NULL-terminated; the strings
+ * are the parent's or static, so free only the array. NULL: no memory. */
+char **catex_cli_child_environment(void);
+
 #endif
