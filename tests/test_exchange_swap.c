@@ -203,6 +203,7 @@ static void cross_energies(catex_check *t)
       const int nc = catex_equilibrium_num_core(eq);
       const int *core = catex_equilibrium_core_sites(eq);
       double *h = malloc(sizeof(double) * (size_t)nc);
+      CHECK(t, h != NULL, "out of memory for the fields of rung %d", k);
       if (!h) continue;
       catex_exchange_core_fields(ex, k, h); /* kept fields plus the deferred part */
       double hmax = 0, dmax = 0;

@@ -3,8 +3,9 @@
  * rounds and with a swap round every sweep (exchange_every = 1), the same
  * sweeps otherwise, and the overhead; the cost of one accepted swap alone
  * and the overhead it implies (machinery_overhead: the total overhead also
- * holds what the ladder's sweeps pay beyond plain ones, mostly keeping z up
- * to date at every accepted move, exchange_pending.c); how often a sweep's
+ * holds what the ladder's sweeps pay beyond plain ones, mostly the rows of
+ * Z read to keep z up to date and for the exact dE of accepted moves,
+ * exchange.c and exchange_pending.c); how often a sweep's
  * attempt needed a deferred field correction (deferred_dE) and how often
  * one was added in full (flushes); (2) mixing of a side-16 ladder across
  * its peak (K* ~ 10.8 at kT 0.2, eps 1): round trips per configuration per
