@@ -60,8 +60,6 @@ typedef struct {
                                   correction is deferred (exchange_pending.c) while the bound
                                   it puts on a move's beta dE stays <= this (default 0.5);
                                   0: added at every swap */
-  double pending_trust;        /* 1 (default): the kernel's bound as proved; < 1: too tight,
-                                  a deliberately wrong kernel for the tests' negative control */
 } catex_exchange_params;
 
 void catex_exchange_params_default(catex_exchange_params *p);

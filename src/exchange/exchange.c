@@ -33,7 +33,6 @@ void catex_exchange_params_default(catex_exchange_params *p)
   p->permutation_stride = 100;
   p->swap_sign = 1;
   p->pending_bound = 0.5;
-  p->pending_trust = 1;
 }
 
 void catex_exchange_destroy(catex_exchange *ex)
@@ -97,9 +96,8 @@ static catex_status validate(const catex_lattice *lat, int nr, const double *ksh
     return catex_error_set(err, CATEX_ERR_ARG, "exchange: sample_stride and permutation_stride must be >= 0");
   if (p->swap_sign != 1 && p->swap_sign != -1)
     return catex_error_set(err, CATEX_ERR_ARG, "exchange: swap_sign must be +1 or -1");
-  if (!(p->pending_bound >= 0) || !isfinite(p->pending_bound) || !(p->pending_trust >= 0 && p->pending_trust <= 1))
-    return catex_error_set(err, CATEX_ERR_ARG, "exchange: pending_bound = %g must be >= 0, pending_trust = %g in [0, 1]",
-                           p->pending_bound, p->pending_trust);
+  if (!(p->pending_bound >= 0) || !isfinite(p->pending_bound))
+    return catex_error_set(err, CATEX_ERR_ARG, "exchange: pending_bound = %g must be finite and >= 0", p->pending_bound);
   return CATEX_OK;
 }
 
@@ -405,7 +403,7 @@ catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done,
     for (int k = ex->lo; k < ex->hi && !failed; k++) {
       const int cfg = ex->perm[k];
       catex_equilibrium_pending pd = {ex->f.r, ex->f.Z, ex->rho_max, ex->wt + (size_t)cfg * ex->f.r, ex->wnorm[cfg],
-                                      ex->p.pending_trust, 0};
+                                      1.0, 0};
       if ((st = catex_equilibrium_sweeps_pending(ex->rung[k], ex->rng[k], 1, &pd, err))) failed = 1;
       ex->wnorm[cfg] = pd.wnorm; /* 0 after a refresh, which also zeroed wt */
       ex->exact += pd.exact;
