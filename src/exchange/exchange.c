@@ -402,10 +402,9 @@ catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done,
   for (long s = 0; s < nsweeps && ex->t < total; s++) {
     for (int k = ex->lo; k < ex->hi && !failed; k++) {
       const int cfg = ex->perm[k];
-      catex_equilibrium_pending pd = {ex->f.r, ex->f.Z, ex->rho_max, ex->wt + (size_t)cfg * ex->f.r, ex->wnorm[cfg],
-                                      1.0, 0};
+      catex_equilibrium_pending pd = {ex->f.r, ex->f.Z, ex->rho_max, ex->wt + (size_t)cfg * ex->f.r,
+                                      exchange_pending_norm(ex, cfg), 1.0, 0};
       if ((st = catex_equilibrium_sweeps_pending(ex->rung[k], ex->rng[k], 1, &pd, err))) failed = 1;
-      ex->wnorm[cfg] = pd.wnorm; /* 0 after a refresh, which also zeroed wt */
       ex->exact += pd.exact;
     }
     if (failed && !spread) break;

@@ -113,7 +113,6 @@ static catex_status trade(catex_exchange *ex, int k, catex_error *err)
       memcpy(ex->z + (size_t)cin * r, in + sb, sizeof(double) * (size_t)r);
       memcpy(ex->zsigma + (size_t)cin * nc, in + sb + sizeof(double) * (size_t)r, (size_t)nc);
       memcpy(ex->wt + (size_t)cin * r, in + sb + sizeof(double) * (size_t)r + nc, sizeof(double) * (size_t)r);
-      exchange_pending_norms(ex);
     }
     free(out);
     free(in);
@@ -260,7 +259,6 @@ static catex_status unpack_rung(catex_exchange *ex, int k, const char *buf, size
       take(buf, len, pos, ex->zsigma + (size_t)cfg * nc, (size_t)nc) ||
       take(buf, len, pos, ex->wt + (size_t)cfg * r, sizeof(double) * (size_t)r))
     goto bad;
-  exchange_pending_norms(ex);
   return CATEX_OK;
 bad:
   return catex_error_set(err, CATEX_ERR_INTERNAL, "exchange: the state of rung %d arrived incomplete", k);

@@ -81,7 +81,6 @@ struct catex_exchange {
   double *Zh;                /* nhead x ncore: Z's head columns at the core sites, column-major */
   double rho_max;            /* largest |Z row - mean row| at a core site, over the other columns */
   double *wt;                /* nr x r, per configuration: coefficients not yet in its fields */
-  double *wnorm;             /* nr: |wt| of each configuration */
   long long exact, flushes;  /* counters (diagnostics only, not in checkpoints) */
 
   /* spread over ranks (exchange_gang.c): this rank advances rungs lo .. hi-1;
@@ -109,8 +108,8 @@ void exchange_move_potentials(catex_exchange *ex, int k, int l);
 /* Sets up the head columns, rho and the deferred parts (exchange_pending.c). */
 catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err);
 void exchange_pending_free(catex_exchange *ex);
-/* The |wt| of every configuration from wt (after a checkpoint is read). */
-void exchange_pending_norms(catex_exchange *ex);
+/* |wt| of configuration cfg. */
+double exchange_pending_norm(const catex_exchange *ex, int cfg);
 static inline int exchange_owns(const catex_exchange *ex, int k) { return k >= ex->lo && k < ex->hi; }
 
 /* exchange_gang.c: one swap round of a ladder spread over ranks (collective

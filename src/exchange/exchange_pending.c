@@ -52,7 +52,6 @@ void exchange_pending_free(catex_exchange *ex)
   free(ex->is_head);
   free(ex->Zh);
   free(ex->wt);
-  free(ex->wnorm);
 }
 
 catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err)
@@ -64,9 +63,8 @@ catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err)
   ex->is_head = calloc((size_t)r, 1);
   ex->Zh = malloc(sizeof(double) * (size_t)nc * (size_t)m);
   ex->wt = calloc((size_t)nr * (size_t)r, sizeof(double));
-  ex->wnorm = calloc((size_t)nr, sizeof(double));
   double *score = malloc(sizeof(double) * (size_t)r), *mean = calloc((size_t)r, sizeof(double));
-  if (!ex->head || !ex->is_head || !ex->Zh || !ex->wt || !ex->wnorm || !score || !mean) {
+  if (!ex->head || !ex->is_head || !ex->Zh || !ex->wt || !score || !mean) {
     free(score);
     free(mean);
     return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory (deferred corrections)");
@@ -106,15 +104,13 @@ catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err)
   return CATEX_OK;
 }
 
-void exchange_pending_norms(catex_exchange *ex)
+double exchange_pending_norm(const catex_exchange *ex, int cfg)
 {
   const int r = ex->f.r;
-  for (int c = 0; c < ex->nr; c++) {
-    const double *w = ex->wt + (size_t)c * r;
-    double q = 0;
-    for (int j = 0; j < r; j++) q += w[j] * w[j];
-    ex->wnorm[c] = sqrt(q);
-  }
+  const double *w = ex->wt + (size_t)cfg * r;
+  double q = 0;
+  for (int j = 0; j < r; j++) q += w[j] * w[j];
+  return sqrt(q);
 }
 
 typedef double exchange_v4 __attribute__((vector_size(4 * sizeof(double))));
@@ -182,7 +178,6 @@ static void flush(catex_exchange *ex, const int *q, int nq)
     const int cfg = ex->perm[q[v]];
     catex_equilibrium_adjust(ex->rung[q[v]], dh[v], 0);
     memset(ex->wt + (size_t)cfg * r, 0, sizeof(double) * (size_t)r);
-    ex->wnorm[cfg] = 0;
     ex->flushes++;
   }
 }
@@ -209,14 +204,11 @@ static int move_one(catex_exchange *ex, int q, int o)
   }
   /* E_q(s) - E_o(s) = (eps/2) z^T diag(c_q - c_o) z, exact now */
   catex_equilibrium_adjust(ex->rung[q], dh, 0.5 * ex->eps * qsum);
-  double *w = ex->wt + (size_t)cfg * r, n2 = 0;
-  for (int j = 0; j < r; j++) {
+  double *w = ex->wt + (size_t)cfg * r;
+  for (int j = 0; j < r; j++)
     if (!ex->is_head[j]) w[j] += dw[j];
-    n2 += w[j] * w[j];
-  }
-  ex->wnorm[cfg] = sqrt(n2);
   return ex->p.exchange_every > EXCHANGE_DEFER_EVERY ||
-         ex->beta * fabs(ex->eps) * 4.0 * ex->rho_max * ex->wnorm[cfg] > ex->p.pending_bound;
+         ex->beta * fabs(ex->eps) * 4.0 * ex->rho_max * exchange_pending_norm(ex, cfg) > ex->p.pending_bound;
 }
 
 void exchange_move_potentials(catex_exchange *ex, int k, int l)

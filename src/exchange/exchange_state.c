@@ -270,7 +270,6 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
   exchange_rbuf_get(&r, ex->zsigma, (size_t)nr * ex->ncore);
   if (version >= STATE_VERSION) exchange_rbuf_get(&r, ex->wt, sizeof(double) * (size_t)nr * rr);
   else memset(ex->wt, 0, sizeof(double) * (size_t)nr * rr);
-  exchange_pending_norms(ex);
   exchange_rbuf_get(&r, ex->last_end, sizeof(int) * nr);
   exchange_rbuf_get(&r, ex->trips, sizeof(long long) * nr);
   exchange_rbuf_get(&r, ex->swap_att, sizeof(long long) * nr);
