@@ -17,7 +17,9 @@
  *     number of shell-shell bonds - 6 (docs/model.md).
  *     The field corrections are all deferred here (pending_bound huge, no
  *     refresh), so the fields checked are the kept ones plus the deferred
- *     part (catex_exchange_core_fields).
+ *     part (catex_exchange_core_fields), and that deferred part t must
+ *     lie within the bound the sweeps are given: |t_a - mean t| <= spread
+ *     (catex_exchange_pending_spread) at every core site.
  * (d, in process) A ladder checkpointed in mid-run (during equilibration
  * and during measurement) and restored into a fresh ladder ends with a
  * result bitwise identical to the uninterrupted one; a checkpoint is
@@ -206,15 +208,23 @@ static void cross_energies(catex_check *t)
       CHECK(t, h != NULL, "out of memory for the fields of rung %d", k);
       if (!h) continue;
       catex_exchange_core_fields(ex, k, h); /* kept fields plus the deferred part */
-      double hmax = 0, dmax = 0;
+      const double *kept = catex_equilibrium_core_fields(eq);
+      double hmax = 0, dmax = 0, tmean = 0, tdev = 0;
       for (int a = 0; a < nc; a++) {
         double v = 0;
         for (int j = 0; j < x.n; j++) v += x.V[k][(size_t)core[a] * x.n + j] * s[j];
         hmax = fmax(hmax, fabs(v));
         dmax = fmax(dmax, fabs(h[a] - v));
+        tmean += (h[a] - kept[a]) / nc;
       }
+      for (int a = 0; a < nc; a++) tdev = fmax(tdev, fabs(h[a] - kept[a] - tmean));
       free(h);
       CHECK(t, dmax <= 1e-10 * fmax(1.0, hmax), "rung %d: kept fields differ from V s by %.3g", k, dmax);
+      const double spread = catex_exchange_pending_spread(ex, k);
+      CHECK(t, tdev > 0, "rung %d: nothing deferred, the bound is not tested", k);
+      CHECK(t, tdev <= spread * (1 + 1e-12) + 1e-14 * fmax(1.0, hmax), "rung %d: deferred part deviates by %.6g, beyond the bound %.6g", k,
+            tdev, spread);
+      printf("rung %d: deferred part deviates by up to %.4g, bound %.4g\n", k, tdev, spread);
     }
     printf("cross energies: worst relative difference %.3g\n", worst);
     catex_exchange_result_free(&res);

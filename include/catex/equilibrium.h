@@ -141,25 +141,24 @@ void catex_equilibrium_adjust(catex_equilibrium *eq, const double *dh, double dE
  * correction, src/exchange/exchange_pending.c): the true core fields are
  * h[a] + t(core[a]) with t(i) = sum_j Z[i][j] w[j], and adding t everywhere
  * costs N_core r. A sweep given this decides an attempt from h alone
- * whenever the Cauchy-Schwarz bound |t(i) - t(i')| <= 2 rho |w| settles it
- * (rho: the largest norm, over the core sites, of Z's row minus one fixed
- * row vector such as the mean row, taken over the columns where w may be
- * nonzero), and adds t at the two sites only where it does not. The
- * decisions are those of the exact fields, E gets the exact dE, and the
- * random numbers drawn are the same (u is drawn iff the exact dE > 0). */
+ * whenever |t(i) - t(i')| <= 2 spread settles it, spread being a bound on
+ * |t(core[a]) - c| over the core sites for some constant c (the caller's;
+ * a uniform part of t changes no dE), and adds t at the two sites only
+ * where it does not. The decisions are those of the exact fields, E gets
+ * the exact dE, and the random numbers drawn are the same (u is drawn iff
+ * the exact dE > 0). */
 typedef struct {
   int r;
   const double *Z;   /* N x r, row i for site i (borrowed) */
-  double rho;        /* as above */
   double *w;         /* r: the pending coefficients (borrowed; a refresh adds
                         nothing and zeroes it: the refreshed h are exact) */
-  double wnorm;      /* |w|_2, as set by the caller (0 after a refresh) */
+  double spread;     /* as above, set by the caller (0 after a refresh) */
   double trust;      /* 1: the bound as stated. < 1 shrinks it, a deliberately
                         unsafe kernel for the tests' negative control */
   long exact;        /* attempts that needed t (incremented; benchmarks) */
 } catex_equilibrium_pending;
 
-/* catex_equilibrium_sweeps with pending field parts (pd->wnorm == 0: the
+/* catex_equilibrium_sweeps with pending field parts (pd->spread == 0: the
  * plain kernel). Needs eps != 0. */
 catex_status catex_equilibrium_sweeps_pending(catex_equilibrium *eq, catex_rng *rng, long nsweeps,
                                               catex_equilibrium_pending *pd, catex_error *err);

@@ -160,6 +160,9 @@ int catex_exchange_try_swap(catex_exchange *ex, int k, double u, catex_error *er
  * at rung k: the engine's kept fields plus its deferred correction (the
  * engine's own catex_equilibrium_core_fields lack the latter). out: N_core. */
 void catex_exchange_core_fields(const catex_exchange *ex, int k, double *out);
+/* The bound the sweeps of rung k are given on its deferred correction t:
+ * |t_a - c| <= spread at every core site a, for some constant c. */
+double catex_exchange_pending_spread(const catex_exchange *ex, int k);
 /* Counters of the deferred field corrections since create: attempts whose
  * dE needed the deferred part, and corrections added in full (flushes). */
 void catex_exchange_pending_counts(const catex_exchange *ex, long long *exact, long long *flushes);

@@ -207,18 +207,18 @@ catex_status catex_equilibrium_sweeps_pending(catex_equilibrium *eq, catex_rng *
   if (!eq || !rng) return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: NULL engine or rng");
   if (!eq->initialised)
     return catex_error_set(err, CATEX_ERR_STATE, "equilibrium: sweeps before catex_equilibrium_init");
-  if (pd && (!eq->h || !pd->Z || !pd->w || pd->r < 1 || !(pd->rho >= 0)))
-    return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: pending field parts need eps != 0, Z, rho >= 0 and w");
+  if (pd && (!eq->h || !pd->Z || !pd->w || pd->r < 1 || !(pd->spread >= 0)))
+    return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: pending field parts need eps != 0, Z, spread >= 0 and w");
   if (nsweeps > 0) catex_eq_seed_moves(eq, rng);
   for (long s = 0; s < nsweeps; s++) {
     const long before = eq->accepted;
-    catex_eq_sweep(eq, pd && pd->wnorm > 0 ? pd : NULL);
+    catex_eq_sweep(eq, pd && pd->spread > 0 ? pd : NULL);
     eq->since_refresh += eq->accepted - before;
     if (eq->p.refresh_accepted > 0 && eq->since_refresh >= eq->p.refresh_accepted) {
       catex_equilibrium_refresh(eq);
       if (pd) {
         for (int j = 0; j < pd->r; j++) pd->w[j] = 0;
-        pd->wnorm = 0;
+        pd->spread = 0;
       }
     }
     /* progress and early stop (a signal): the poll reads no random number */

@@ -18,10 +18,11 @@
  *
  * With pending field parts (catex_equilibrium_pending, replica exchange)
  * the fields h lack t = Z w. The kernel then first tests the interval
- * [dE - d, dE + d] that the bound d = 4 |eps| rho |w| puts around the true
+ * [dE - d, dE + d] that the bound d = 4 |eps| spread puts around the true
  * dE: a move rejected for every dE in it is rejected without t (at side 24,
- * kT = 0.2, beta d is ~0.1 with one swap pending, so nearly every rejection
- * is decided this way); otherwise t at the two sites (2 r multiply-adds)
+ * kT = 0.2, beta d is ~0.06 with one swap pending and stays below the
+ * exchange's pending_bound, 0.5, so nearly every rejection is decided this
+ * way); otherwise t at the two sites (2 r multiply-adds)
  * gives the exact dE and the usual test (for every accepted move too, so
  * that E gets it). */
 #include <float.h>
@@ -146,8 +147,8 @@ static inline __attribute__((always_inline)) void sweep_body(catex_equilibrium *
   uint64_t s[4] = {eq->xs[0], eq->xs[1], eq->xs[2], eq->xs[3]};
   double E = eq->E;
   long accepted = 0, exact = 0;
-  /* |eps da (t_a - t_b)| <= 2 |eps| 2 rho |w| for every pair, |da| = 2 */
-  const double bound = pd ? 4.0 * fabs(eps) * pd->rho * pd->wnorm * pd->trust : 0;
+  /* |eps da (t_a - t_b)| <= 2 |eps| 2 spread for every pair, |da| = 2 */
+  const double bound = pd ? 4.0 * fabs(eps) * pd->spread * pd->trust : 0;
 
   /* ring of the next LOOKAHEAD pairs, their V_ab already prefetched */
   int pa[LOOKAHEAD], pb[LOOKAHEAD];

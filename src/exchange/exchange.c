@@ -8,7 +8,9 @@
  * (r = 139 numbers, a row from memory) per changed site; the swap
  * decision, O(r); and, only for an accepted swap, the new fields of the
  * two moved configurations, Z diag(c_l - c_k) z at the core sites
- * (N_core r ~ 2.3e5 flops), mostly deferred (exchange_pending.c).
+ * (N_core r ~ 2.3e5 flops), deferred (exchange_pending.c): the swap
+ * itself costs O(r), and the sweeps pay for the deferred part where a
+ * move needs it.
  * Diffing spins rather than following every accepted move in the kernel
  * reads each changed site's row once per round, however often it flipped
  * in between (a kernel-side update, tried, cost the same at
@@ -402,8 +404,8 @@ catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done,
   for (long s = 0; s < nsweeps && ex->t < total; s++) {
     for (int k = ex->lo; k < ex->hi && !failed; k++) {
       const int cfg = ex->perm[k];
-      catex_equilibrium_pending pd = {ex->f.r, ex->f.Z, ex->rho_max, ex->wt + (size_t)cfg * ex->f.r,
-                                      exchange_pending_norm(ex, cfg), 1.0, 0};
+      catex_equilibrium_pending pd = {ex->f.r, ex->f.Z, ex->wt + (size_t)cfg * ex->f.r,
+                                      exchange_pending_spread(ex, cfg), 1.0, 0};
       if ((st = catex_equilibrium_sweeps_pending(ex->rung[k], ex->rng[k], 1, &pd, err))) failed = 1;
       ex->exact += pd.exact;
     }

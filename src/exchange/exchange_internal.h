@@ -75,10 +75,10 @@ struct catex_exchange {
   double *scratch;           /* 2 r + 2 (ncore rounded up to P) doubles */
 
   /* deferred field corrections (exchange_move_potentials in exchange.c) */
-  int nhead;                 /* columns of Z added at every swap */
+  int nhead;                 /* columns of Z bounded one by one */
   int *head;                 /* nhead column indices */
-  unsigned char *is_head;    /* r: 1 for a head column */
-  double *Zh;                /* nhead x ncore: Z's head columns at the core sites, column-major */
+  double *rest;              /* r: 0 at a head column, 1 elsewhere */
+  double *head_dev;          /* nhead: largest |Z_aj - mean_j| over the core sites a, j = head[h] */
   double rho_max;            /* largest |Z row - mean row| at a core site, over the other columns */
   double *wt;                /* nr x r, per configuration: coefficients not yet in its fields */
   long long exact, flushes;  /* counters (diagnostics only, not in checkpoints) */
@@ -108,8 +108,9 @@ void exchange_move_potentials(catex_exchange *ex, int k, int l);
 /* Sets up the head columns, rho and the deferred parts (exchange_pending.c). */
 catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err);
 void exchange_pending_free(catex_exchange *ex);
-/* |wt| of configuration cfg. */
-double exchange_pending_norm(const catex_exchange *ex, int cfg);
+/* A bound on |(Z_a - mean row) wt| over the core sites a for configuration
+ * cfg: the kernel's catex_equilibrium_pending.spread. */
+double exchange_pending_spread(const catex_exchange *ex, int cfg);
 static inline int exchange_owns(const catex_exchange *ex, int k) { return k >= ex->lo && k < ex->hi; }
 
 /* exchange_gang.c: one swap round of a ladder spread over ranks (collective

@@ -8,19 +8,27 @@
  * exchange's overhead. But a Kawasaki attempt only needs the difference of
  * the fields at its two sites, and at kT 0.2 nearly every attempt is
  * rejected by a wide margin. So:
- *  - the few head columns where dw is largest are added at once (N_core
- *    each). At side 24 one column is uniform over the core and holds ~99 %
- *    of |dw|^2: it shifts every field alike, which no Kawasaki dE sees, but
- *    it would make the bound below useless;
- *  - the rest goes into the configuration's pending coefficients wt, whose
- *    effect the sweeps bound (catex_equilibrium_pending):
- *    |t_a - t_b| <= 2 rho |wt|, rho the largest norm of Z's row at a core
- *    site minus the mean row, over the non-head columns. Only an attempt
- *    the bound cannot reject, and every accepted one, pays for t at its
- *    two sites (2 r);
- *  - once the largest bound, beta |eps| 4 rho |wt|, exceeds pending_bound,
+ *  - nothing is added to the fields at once: the correction goes into the
+ *    configuration's pending coefficients wt, whose effect the sweeps
+ *    bound (catex_equilibrium_pending). What an attempt needs is
+ *    t_a - t_b = (Z_a - m) wt - (Z_b - m) wt for any fixed row m (the
+ *    mean row), and |(Z_a - m) wt| <= spread = sum over the few head
+ *    columns j of delta_j |wt_j| + rho |wt_rest| (the largest |Z_aj - m_j|
+ *    over the core for a head column, Cauchy-Schwarz over the rest, rho
+ *    the largest norm of a core site's row minus m there). The head
+ *    columns are those where dw is largest. At side 24 the first holds
+ *    ~99 % of |dw|^2 and varies little over the core (within 1.1e-3 of its
+ *    mean 1.8e-3, against rho = 0.021 for the rest): inside the
+ *    Cauchy-Schwarz sum it would make the bound useless, on its own it
+ *    costs the bound little. (Adding the head columns to the fields at
+ *    every swap instead cost 4 N_core multiply-adds per configuration,
+ *    ~3 % of a sweep at exchange_every 1, a fifth of the exchange's
+ *    overhead.) Only an
+ *    attempt the bound cannot reject, and every accepted one, pays for t
+ *    at its two sites (2 r);
+ *  - once the largest bound, beta |eps| 4 spread, exceeds pending_bound,
  *    wt is added to the fields in full (a flush, N_core r) and restarts
- *    from 0. One swap's wt gives ~0.1 at side 24, and the swaps of a
+ *    from 0. One swap's wt gives ~0.06 at side 24, and the swaps of a
  *    configuration walking back and forth largely cancel, so flushes are
  *    rare (none in `catex bench exchange`);
  *  - with swap rounds rarer than every EXCHANGE_DEFER_EVERY sweeps every
@@ -36,8 +44,9 @@
 
 #include "exchange_internal.h"
 
-/* Head columns: one would do at the sides measured (the uniform mode);
- * a few more cost N_core each per swap and tighten the bound. */
+/* Head columns, bounded one by one: one would do at the sides measured
+ * (the uniform mode); a few more cost nothing per swap and tighten the
+ * bound where dw is not dominated by a single column. */
 enum { EXCHANGE_HEAD = 4 };
 
 /* Deferring pays while swaps come often. A pending part costs every
@@ -49,8 +58,8 @@ enum { EXCHANGE_DEFER_EVERY = 4 };
 void exchange_pending_free(catex_exchange *ex)
 {
   free(ex->head);
-  free(ex->is_head);
-  free(ex->Zh);
+  free(ex->rest);
+  free(ex->head_dev);
   free(ex->wt);
 }
 
@@ -60,11 +69,11 @@ catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err)
   const int m = r < EXCHANGE_HEAD ? r : EXCHANGE_HEAD;
   ex->nhead = m;
   ex->head = malloc(sizeof(int) * (size_t)m);
-  ex->is_head = calloc((size_t)r, 1);
-  ex->Zh = malloc(sizeof(double) * (size_t)nc * (size_t)m);
+  ex->rest = malloc(sizeof(double) * (size_t)r);
+  ex->head_dev = calloc((size_t)m, sizeof(double));
   ex->wt = calloc((size_t)nr * (size_t)r, sizeof(double));
   double *score = malloc(sizeof(double) * (size_t)r), *mean = calloc((size_t)r, sizeof(double));
-  if (!ex->head || !ex->is_head || !ex->Zh || !ex->wt || !score || !mean) {
+  if (!ex->head || !ex->rest || !ex->head_dev || !ex->wt || !score || !mean) {
     free(score);
     free(mean);
     return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory (deferred corrections)");
@@ -83,34 +92,36 @@ catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err)
     score[j] = fabs(ct[j] - c0[j]) * q;
     mean[j] /= nc;
   }
+  for (int j = 0; j < r; j++) ex->rest[j] = 1;
   for (int h = 0; h < m; h++) {
     int best = -1;
     for (int j = 0; j < r; j++)
-      if (!ex->is_head[j] && (best < 0 || score[j] > score[best])) best = j;
+      if (ex->rest[j] != 0 && (best < 0 || score[j] > score[best])) best = j;
     ex->head[h] = best;
-    ex->is_head[best] = 1;
+    ex->rest[best] = 0;
   }
   ex->rho_max = 0;
   for (int a = 0; a < nc; a++) {
     const double *z = ex->f.Z + (size_t)ex->core[a] * r;
     double q = 0;
     for (int j = 0; j < r; j++)
-      if (!ex->is_head[j]) q += (z[j] - mean[j]) * (z[j] - mean[j]);
+      q += ex->rest[j] * (z[j] - mean[j]) * (z[j] - mean[j]);
     if (sqrt(q) > ex->rho_max) ex->rho_max = sqrt(q);
-    for (int h = 0; h < m; h++) ex->Zh[(size_t)h * nc + a] = z[ex->head[h]];
+    for (int h = 0; h < m; h++) ex->head_dev[h] = fmax(ex->head_dev[h], fabs(z[ex->head[h]] - mean[ex->head[h]]));
   }
   free(score);
   free(mean);
   return CATEX_OK;
 }
 
-double exchange_pending_norm(const catex_exchange *ex, int cfg)
+double exchange_pending_spread(const catex_exchange *ex, int cfg)
 {
   const int r = ex->f.r;
   const double *w = ex->wt + (size_t)cfg * r;
-  double q = 0;
-  for (int j = 0; j < r; j++) q += w[j] * w[j];
-  return sqrt(q);
+  double q = 0, heads = 0;
+  for (int j = 0; j < r; j++) q += ex->rest[j] * w[j] * w[j]; /* a mask, not a branch: once per sweep and rung */
+  for (int h = 0; h < ex->nhead; h++) heads += ex->head_dev[h] * fabs(w[ex->head[h]]);
+  return heads + ex->rho_max * sqrt(q);
 }
 
 typedef double exchange_v4 __attribute__((vector_size(4 * sizeof(double))));
@@ -186,29 +197,19 @@ static void flush(catex_exchange *ex, const int *q, int nq)
  * pending part must be flushed now. */
 static int move_one(catex_exchange *ex, int q, int o)
 {
-  const int r = ex->f.r, nc = ex->ncore, m = ex->nhead, cfg = ex->perm[q];
+  const int r = ex->f.r, cfg = ex->perm[q];
   const double *cq = ex->f.c + (size_t)q * r, *co = ex->f.c + (size_t)o * r, *z = ex->z + (size_t)cfg * r;
-  double *dw = ex->scratch, *dh = dw + 2 * (size_t)r, hw[EXCHANGE_HEAD];
+  double *w = ex->wt + (size_t)cfg * r;
   double qsum = 0;
   for (int j = 0; j < r; j++) {
-    dw[j] = (cq[j] - co[j]) * z[j];
-    qsum += dw[j] * z[j];
-  }
-  for (int h = 0; h < m; h++) hw[h] = dw[ex->head[h]];
-  /* column by column, vectorised over the sites; each site adds its head
-   * columns in order */
-  memset(dh, 0, sizeof(double) * (size_t)nc);
-  for (int h = 0; h < m; h++) {
-    const double *zc = ex->Zh + (size_t)h * nc, w = hw[h];
-    for (int a = 0; a < nc; a++) dh[a] += zc[a] * w;
+    const double dw = (cq[j] - co[j]) * z[j];
+    qsum += dw * z[j];
+    w[j] += dw;
   }
   /* E_q(s) - E_o(s) = (eps/2) z^T diag(c_q - c_o) z, exact now */
-  catex_equilibrium_adjust(ex->rung[q], dh, 0.5 * ex->eps * qsum);
-  double *w = ex->wt + (size_t)cfg * r;
-  for (int j = 0; j < r; j++)
-    if (!ex->is_head[j]) w[j] += dw[j];
+  catex_equilibrium_adjust(ex->rung[q], NULL, 0.5 * ex->eps * qsum);
   return ex->p.exchange_every > EXCHANGE_DEFER_EVERY ||
-         ex->beta * fabs(ex->eps) * 4.0 * ex->rho_max * exchange_pending_norm(ex, cfg) > ex->p.pending_bound;
+         ex->beta * fabs(ex->eps) * 4.0 * exchange_pending_spread(ex, cfg) > ex->p.pending_bound;
 }
 
 void exchange_move_potentials(catex_exchange *ex, int k, int l)
@@ -230,6 +231,8 @@ void catex_exchange_core_fields(const catex_exchange *ex, int k, double *out)
     out[a] = h[a] + t;
   }
 }
+
+double catex_exchange_pending_spread(const catex_exchange *ex, int k) { return exchange_pending_spread(ex, ex->perm[k]); }
 
 void catex_exchange_pending_counts(const catex_exchange *ex, long long *exact, long long *flushes)
 {
