@@ -45,8 +45,8 @@
 #include "exchange_internal.h"
 
 /* Head columns, bounded one by one: one would do at the sides measured
- * (the uniform mode); a few more cost nothing per swap and tighten the
- * bound where dw is not dominated by a single column. */
+ * (the nearly uniform mode); a few more cost nothing per swap and tighten
+ * the bound where dw is not dominated by a single column. */
 enum { EXCHANGE_HEAD = 4 };
 
 /* Deferring pays while swaps come often. A pending part costs every
