@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fault_util import HERE, Running, fail, run, statuses  # noqa: E402
 
-JOB = os.path.join(HERE, "fault", "signal.yaml")
+JOB = os.path.join(HERE, "fault", "lock.yaml")
 TINY = os.path.join(HERE, "fault", "tiny.yaml")
 DONE = re.compile(r"done (\d+)/")
 
