@@ -222,8 +222,8 @@ static void cross_energies(catex_check *t)
       CHECK(t, dmax <= 1e-10 * fmax(1.0, hmax), "rung %d: kept fields differ from V s by %.3g", k, dmax);
       const double spread = catex_exchange_pending_spread(ex, k);
       CHECK(t, tdev > 0, "rung %d: nothing deferred, the bound is not tested", k);
-      CHECK(t, tdev <= spread * (1 + 1e-12) + 1e-14 * fmax(1.0, hmax), "rung %d: deferred part deviates by %.6g, beyond the bound %.6g", k,
-            tdev, spread);
+      CHECK(t, tdev <= spread * (1 + 1e-12) + 1e-14 * fmax(1.0, hmax),
+            "rung %d: deferred part deviates by %.6g, beyond the bound %.6g", k, tdev, spread);
       printf("rung %d: deferred part deviates by up to %.4g, bound %.4g\n", k, tdev, spread);
     }
     printf("cross energies: worst relative difference %.3g\n", worst);

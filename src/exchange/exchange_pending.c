@@ -23,9 +23,8 @@
  *    costs the bound little. (Adding the head columns to the fields at
  *    every swap instead cost 4 N_core multiply-adds per configuration,
  *    ~3 % of a sweep at exchange_every 1, a fifth of the exchange's
- *    overhead.) Only an
- *    attempt the bound cannot reject, and every accepted one, pays for t
- *    at its two sites (2 r);
+ *    overhead.) Only an attempt the bound cannot reject, and every
+ *    accepted one, pays for t at its two sites (2 r);
  *  - once the largest bound, beta |eps| 4 spread, exceeds pending_bound,
  *    wt is added to the fields in full (a flush, N_core r) and restarts
  *    from 0. One swap's wt gives ~0.06 at side 24, and the swaps of a
