@@ -159,7 +159,7 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
   ex->samp_E = malloc(sizeof(double) * ns * nr * nr);
   ex->samp_f = malloc(sizeof(double) * ns * nr * CATEX_NUM_PHASES);
   const size_t ncpad = (size_t)exchange_panels(nc) * EXCHANGE_PANEL;
-  ex->scratch = malloc(sizeof(double) * 2 * ((size_t)r + ncpad));
+  ex->scratch = malloc(sizeof(double) * 2 * ncpad);
   ex->Zp = calloc((size_t)r * ncpad, sizeof(double)); /* the padding sites stay 0 */
   ex->rung_streams = malloc(sizeof(long) * (size_t)nr);
   if (!ex->perm || !ex->z || !ex->zsigma || !ex->last_end || !ex->trips || !ex->swap_att || !ex->swap_acc ||

@@ -72,7 +72,7 @@ struct catex_exchange {
   double *Zp;                /* Z at the core sites in panels (correction_pass in exchange.c):
                                 panel b holds sites b P .. b P + P-1 as r rows of P numbers,
                                 P = EXCHANGE_PANEL; the sites past ncore are 0 */
-  double *scratch;           /* 2 r + 2 (ncore rounded up to P) doubles */
+  double *scratch;           /* 2 (ncore rounded up to P) doubles: a flush's field corrections */
 
   /* deferred field corrections (exchange_move_potentials in exchange.c) */
   int nhead;                 /* columns of Z bounded one by one */

@@ -180,7 +180,7 @@ static void flush(catex_exchange *ex, const int *q, int nq)
   double *dh[2];
   for (int v = 0; v < nq; v++) {
     w[v] = ex->wt + (size_t)ex->perm[q[v]] * r;
-    dh[v] = ex->scratch + 2 * (size_t)r + (size_t)v * np * EXCHANGE_PANEL;
+    dh[v] = ex->scratch + (size_t)v * np * EXCHANGE_PANEL;
   }
   if (nq == 2) correction_pass2(ex->Zp, r, np, w, dh);
   else correction_pass1(ex->Zp, r, np, w, dh);
