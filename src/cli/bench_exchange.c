@@ -88,11 +88,15 @@ static catex_status make_ladder(const ladder_v *x, const double *K, long equilib
   return st;
 }
 
-/* Ladders advanced in turn, chunks of 50 sweeps each, so that all see the
- * same load of a shared machine; CPU seconds of each go to secs[]. */
+enum { GROUP_MAX = 4 };
+
+/* Ladders (at most GROUP_MAX) advanced in turn, chunks of 50 sweeps each,
+ * so that all see the same load of a shared machine; CPU seconds of each
+ * go to secs[]. */
 static catex_status run_group(catex_exchange *const *ex, int n, double *secs, catex_error *err)
 {
-  int done[4] = {0, 0, 0, 0}, left = n;
+  if (n < 1 || n > GROUP_MAX) return catex_error_set(err, CATEX_ERR_ARG, "bench exchange: %d ladders in a group", n);
+  int done[GROUP_MAX] = {0}, left = n;
   catex_status st = CATEX_OK;
   for (int i = 0; i < n; i++) secs[i] = 0;
   while (!st && left > 0)
