@@ -1,8 +1,9 @@
 /* `catex bench exchange`: (1) the cost of replica exchange at core side 24
  * + 1 shell (N = 1801): time per sweep per rung of ladders with no swap
  * rounds and with a swap round every sweep (exchange_every = 1), the same
- * sweeps otherwise, and the overhead (two ladders of each kind, created
- * and run in ABBA order; overhead_abba_pairs: each pair's own); the cost
+ * sweeps otherwise, and the overhead (two ladders of each kind in each of
+ * two groups, created and run in ABBA and BAAB order; overhead_abba_pairs:
+ * each pair's own, in that order); the cost
  * of one accepted swap alone and the overhead it implies (machinery_overhead: the total overhead also
  * holds what the ladder's sweeps pay beyond plain ones, mostly the rows of
  * Z read to keep z up to date and for the exact dE of accepted moves,
@@ -10,10 +11,17 @@
  * attempt needed a deferred field correction (deferred_dE) and how often
  * one was added in full (flushes); (2) mixing of a side-16 ladder across
  * its peak (K* ~ 10.8 at kT 0.2, eps 1): round trips per configuration per
- * 1e5 measured sweeps. meets_targets: the overhead at exchange_every 1,
- * side 24, is <= 10 % (null for other settings). Wall and CPU time; one
- * JSON object on stdout. Not a test, and on a shared machine not a final
- * number. */
+ * 1e5 measured sweeps. --repeat n runs n rounds of two groups of four
+ * ladders (below; new ladders each time: single ladders of one build
+ * differ by a few per cent) and pools them; overhead_err is the standard
+ * error from the spread of the n rounds' overheads (null for n = 1): it
+ * says how well this run measured, not how much another run on the same
+ * machine an hour later may differ (two runs of one day, ABBA groups
+ * only: 0.095 +- 0.005 and 0.112 +- 0.002). Not from the pairs: they carry the bias of
+ * position described below, which cancels only in a round. meets_targets: the
+ * overhead at exchange_every 1, side 24, is <= 10 % (null for other
+ * settings). Wall and CPU time; one JSON object on stdout. Not a test, and
+ * on a shared machine not a final number. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -88,7 +96,7 @@ static catex_status make_ladder(const ladder_v *x, const double *K, long equilib
   return st;
 }
 
-enum { GROUP_MAX = 4 };
+enum { GROUP_MAX = 4, REPEAT_MAX = 32 };
 
 /* Ladders (at most GROUP_MAX) advanced in turn, chunks of 50 sweeps each,
  * so that all see the same load of a shared machine; CPU seconds of each
@@ -120,12 +128,13 @@ static void json_number(char *buf, size_t len, const char *fmt, double x)
 int catex_bench_exchange(int argc, char **argv)
 {
   long sweeps = 2000, rt_sweeps = 20000, every = 1;
-  int side = 24, side_rt = 16;
+  int side = 24, side_rt = 16, repeat = 1;
   static const struct option longopts[] = {{"sweeps", required_argument, 0, 's'},
                                            {"rt-sweeps", required_argument, 0, 'r'},
                                            {"side", required_argument, 0, 'n'},
                                            {"rt-side", required_argument, 0, 'm'},
                                            {"exchange-every", required_argument, 0, 'e'},
+                                           {"repeat", required_argument, 0, 'p'},
                                            {0, 0, 0, 0}};
   optind = 1;
   int c;
@@ -137,36 +146,57 @@ int catex_bench_exchange(int argc, char **argv)
     case 'n': bad = catex_cli_parse_int("bench exchange", "--side", optarg, &side); break;
     case 'm': bad = catex_cli_parse_int("bench exchange", "--rt-side", optarg, &side_rt); break;
     case 'e': bad = catex_cli_parse_long("bench exchange", "--exchange-every", optarg, &every); break;
+    case 'p': bad = catex_cli_parse_int("bench exchange", "--repeat", optarg, &repeat); break;
     default: bad = -1;
     }
-    if (bad || sweeps < 10 || rt_sweeps < 10 || every < 1) {
+    if (bad || sweeps < 10 || rt_sweeps < 10 || every < 1 || repeat < 1 || repeat > REPEAT_MAX) {
       fprintf(stderr, "usage: catex bench exchange [--sweeps 2000] [--side 24] [--exchange-every 1]\n"
-                      "                            [--rt-sweeps 20000] [--rt-side 16]\n");
+                      "                            [--repeat 1 (at most %d)] [--rt-sweeps 20000] [--rt-side 16]\n",
+              REPEAT_MAX);
       return 2;
     }
   }
   catex_error err;
-  catex_exchange_result r0, r1, r2;
+  catex_exchange_result r0 = {0}, r1 = {0}, r2 = {0}; /* zero: freeing one never filled is a no-op */
   /* (1) overhead: 4 rungs across the side-24 drop (16.82 .. 16.90) */
   const double K24[4] = {16.82, 16.85, 16.88, 16.91};
   ladder_v x24 = {0}, x16 = {0};
-  double t[4] = {0, 0, 0, 0}, t_rt[1] = {0};
-  /* Four ladders, created and advanced in the order plain, swapping,
-   * swapping, plain. Two identical ladders (--exchange-every 1e9) made
-   * and run one after the other differed by -9 % to +7 % here, the later
-   * one faster on average by ~3 %; ABBA cancels such a trend to first
-   * order (the same control then gave -3 % to +4 %, mean 0). */
-  catex_exchange *lad[4] = {NULL, NULL, NULL, NULL}, *rt = NULL;
-  const long every_of[4] = {1L << 40, every, every, 1L << 40};
+  double t_rt[1] = {0}, t_plain = 0, t_swap = 0, pair[4 * REPEAT_MAX], round_t[REPEAT_MAX][2] = {{0}};
+  /* Four ladders a group, created and advanced in the order plain,
+   * swapping, swapping, plain (ABBA) in even groups and swapping, plain,
+   * plain, swapping (BAAB) in odd ones. Two identical ladders made and run
+   * one after the other differed by -9 % to +7 % here; ABBA cancels a
+   * linear trend, but four identical ladders (--exchange-every 1e9,
+   * --repeat 8, all ABBA) still gave an overhead of -0.017 +- 0.002: the
+   * first one created is the slowest, by ~5 %. Alternating the two orders
+   * cancels that too: a round is one group of each order. */
+  catex_exchange *rt = NULL;
   catex_status st = build(side, 4, K24, &x24, &err);
-  for (int i = 0; i < 4 && !st; i++) st = make_ladder(&x24, K24, sweeps / 2, sweeps, every_of[i], &lad[i], &err);
-  if (!st) st = run_group(lad, 4, t, &err);
   long long exact = 0, flushes = 0;
-  if (!st) catex_exchange_pending_counts(lad[1], &exact, &flushes);
-  if (!st) st = catex_exchange_finish(lad[0], &r0, &err);
-  if (!st) st = catex_exchange_finish(lad[1], &r1, &err);
-  for (int i = 0; i < 4; i++) catex_exchange_destroy(lad[i]);
-  const double t_plain = t[0] + t[3], t_swap = t[1] + t[2];
+  for (int g = 0; g < 2 * repeat && !st; g++) {
+    catex_exchange *lad[4] = {NULL, NULL, NULL, NULL};
+    double t[4] = {0, 0, 0, 0};
+    const int s0 = g % 2 ? 0 : 1, s1 = 3 - s0, p0 = 1 - s0, p1 = 5 - s1; /* swapping s, plain p */
+    for (int i = 0; i < 4 && !st; i++)
+      st = make_ladder(&x24, K24, sweeps / 2, sweeps, i == s0 || i == s1 ? every : 1L << 40, &lad[i], &err);
+    if (!st) st = run_group(lad, 4, t, &err);
+    if (!st) {
+      long long e = 0, f = 0;
+      catex_exchange_pending_counts(lad[s0], &e, &f);
+      exact += e;
+      flushes += f;
+      t_plain += t[p0] + t[p1];
+      t_swap += t[s0] + t[s1];
+      pair[2 * g] = t[s0] / t[p0] - 1;
+      pair[2 * g + 1] = t[s1] / t[p1] - 1;
+      round_t[g / 2][0] += t[p0] + t[p1];
+      round_t[g / 2][1] += t[s0] + t[s1];
+    }
+    /* the ladders of every group are the same (streams, seeds): one's results stand for all */
+    if (!st && g == 0) st = catex_exchange_finish(lad[p0], &r0, &err);
+    if (!st && g == 0) st = catex_exchange_finish(lad[s0], &r1, &err);
+    for (int i = 0; i < 4; i++) catex_exchange_destroy(lad[i]);
+  }
   /* (1b) the exchange machinery alone, apart from what moving configurations
    * does to the sweeps themselves (a configuration that arrives from another
    * rung relaxes, with more accepted moves, each O(N_core)): accepted swaps
@@ -195,11 +225,29 @@ int catex_bench_exchange(int argc, char **argv)
   catex_exchange_destroy(rt);
   if (st) {
     fprintf(stderr, "catex bench exchange: %s\n", err.message);
+    catex_exchange_result_free(&r0);
+    catex_exchange_result_free(&r1);
+    catex_exchange_result_free(&r2);
     free_v(&x24);
     free_v(&x16);
     return 1;
   }
-  const double per_plain = t_plain / (2 * 1.5 * (double)sweeps * 4), per_swap = t_swap / (2 * 1.5 * (double)sweeps * 4);
+  const double rung_sweeps = 4 * 1.5 * (double)sweeps * 4 * repeat; /* of each kind */
+  const double per_plain = t_plain / rung_sweeps, per_swap = t_swap / rung_sweeps;
+  const int npairs = 4 * repeat;
+  double gmean = 0, gvar = 0;
+  for (int g = 0; g < repeat; g++) gmean += (round_t[g][1] / round_t[g][0] - 1) / repeat;
+  for (int g = 0; g < repeat; g++) {
+    const double d = round_t[g][1] / round_t[g][0] - 1 - gmean;
+    gvar += d * d / (repeat - 1);
+  }
+  char gerr[32];
+  json_number(gerr, sizeof gerr, "%.4f", repeat > 1 ? sqrt(gvar / repeat) : NAN);
+  /* the pairs as a JSON list: at most 4 REPEAT_MAX numbers of <= 10 characters */
+  char pairs[4 * REPEAT_MAX * 12 + 8];
+  size_t used = 0;
+  for (int i = 0; i < npairs; i++)
+    used += (size_t)snprintf(pairs + used, sizeof pairs - used, "%s%.4f", i ? ", " : "", pair[i]);
   char acc[3][32];
   for (int k = 0; k < 3; k++) json_number(acc[k], sizeof acc[k], "%.3f", r1.swap_acceptance[k]);
   /* accepted swaps per round: (nr - 1) / 2 pairs on average times their acceptance */
@@ -212,7 +260,7 @@ int catex_bench_exchange(int argc, char **argv)
   printf("{\"side\": %d, \"rungs\": 4, \"kshell\": [%g, %g, %g, %g], \"sweeps\": %ld, \"factor_rank\": %d, "
          "\"factor_residual\": %.3g, \"cpu_seconds_per_sweep_per_rung_no_exchange\": %.4g, "
          "\"exchange_every\": %ld, \"cpu_seconds_per_sweep_per_rung_with_exchange\": %.4g, \"overhead\": %.4f, "
-         "\"overhead_abba_pairs\": [%.4f, %.4f], \"swap_acceptance\": [%s, %s, %s], \"kawasaki_acceptance\": %.5f, "
+         "\"overhead_err\": %s, \"repeat\": %d, \"overhead_abba_pairs\": [%s], \"swap_acceptance\": [%s, %s, %s], \"kawasaki_acceptance\": %.5f, "
          "\"kawasaki_acceptance_no_exchange\": %.5f, \"cpu_seconds_per_accepted_swap\": %.4g, "
          "\"machinery_overhead\": %s, \"deferred_dE_per_sweep_per_rung\": %.3f, \"flushes_per_1000_sweeps_per_rung\": %.3f, "
          "\"rt_side\": %d, \"rt_rungs\": 9, \"rt_kshell_from\": %g, \"rt_kshell_to\": %g, \"rt_sweeps\": %ld, "
@@ -220,9 +268,9 @@ int catex_bench_exchange(int argc, char **argv)
          "\"targets\": {\"overhead_at_exchange_every_1\": 0.10}, \"meets_targets\": %s, "
          "\"note\": \"shared machine: not final numbers\"}\n",
          side, K24[0], K24[1], K24[2], K24[3], sweeps, r1.factor_rank, r1.factor_residual, per_plain, every, per_swap,
-         per_swap / per_plain - 1, t[1] / t[0] - 1, t[2] / t[3] - 1, acc[0], acc[1], acc[2],
-         r1.acceptance[0], r0.acceptance[0], t_accepted, machinery, (double)exact / (1.5 * (double)sweeps * 4),
-         1000.0 * (double)flushes / (1.5 * (double)sweeps * 4), side_rt, K16[0], K16[8], rt_sweeps,
+         per_swap / per_plain - 1, gerr, repeat, pairs, acc[0], acc[1], acc[2],
+         r1.acceptance[0], r0.acceptance[0], t_accepted, machinery, (double)exact / (2 * 1.5 * (double)sweeps * 4 * repeat),
+         1000.0 * (double)flushes / (2 * 1.5 * (double)sweeps * 4 * repeat), side_rt, K16[0], K16[8], rt_sweeps,
          min_acc, trips / 9 * 1e5 / (double)rt_sweeps,
          every != 1 || side != 24 ? "null" : per_swap / per_plain - 1 <= 0.10 ? "true" : "false");
   catex_exchange_result_free(&r0);
