@@ -14,7 +14,9 @@
  * Diffing spins rather than following every accepted move in the kernel
  * reads each changed site's row once per round, however often it flipped
  * in between (a kernel-side update, tried, cost the same at
- * exchange_every 1 and more at 10). z is recomputed from scratch every
+ * exchange_every 1 and more at 10; a log of the moves' sites, sorted so
+ * as to give the same bits, spared the comparison but not the rows, and
+ * was no faster). z is recomputed from scratch every
  * PROJECTION_REFRESH sweeps (deterministically, so still bitwise
  * reproducible) to bound its round-off. */
 #include <math.h>
