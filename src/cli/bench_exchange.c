@@ -3,13 +3,13 @@
  * rounds and with a swap round every sweep (exchange_every = 1), the same
  * sweeps otherwise, and the overhead (two ladders of each kind in each of
  * two groups, created and run in ABBA and BAAB order; overhead_abba_pairs:
- * each pair's own, in that order); the cost
- * of one accepted swap alone and the overhead it implies (machinery_overhead: the total overhead also
- * holds what the ladder's sweeps pay beyond plain ones, mostly the rows of
- * Z read to keep z up to date and for the exact dE of accepted moves,
- * exchange.c and exchange_pending.c); how often a sweep's
- * attempt needed a deferred field correction (deferred_dE) and how often
- * one was added in full (flushes); (2) mixing of a side-16 ladder across
+ * each pair's own, in that order); the cost of one accepted swap alone
+ * and the overhead it implies (machinery_overhead: the total overhead
+ * also holds what the ladder's sweeps pay beyond plain ones, mostly the
+ * rows of Z read to keep z up to date and for the exact dE of accepted
+ * moves, exchange.c and exchange_pending.c); how often a sweep's attempt
+ * needed a deferred field correction (deferred_dE) and how often one was
+ * added in full (flushes); (2) mixing of a side-16 ladder across
  * its peak (K* ~ 10.8 at kT 0.2, eps 1): round trips per configuration per
  * 1e5 measured sweeps. --repeat n runs n rounds of two groups of four
  * ladders (below; new ladders each time: single ladders of one build
@@ -17,11 +17,11 @@
  * error from the spread of the n rounds' overheads (null for n = 1): it
  * says how well this run measured, not how much another run on the same
  * machine an hour later may differ (two runs of one day, ABBA groups
- * only: 0.095 +- 0.005 and 0.112 +- 0.002). Not from the pairs: they carry the bias of
- * position described below, which cancels only in a round. meets_targets: the
- * overhead at exchange_every 1, side 24, is <= 10 % (null for other
- * settings). Wall and CPU time; one JSON object on stdout. Not a test, and
- * on a shared machine not a final number. */
+ * only: 0.095 +- 0.005 and 0.112 +- 0.002). Not from the pairs: they
+ * carry the bias of position described below, which cancels only in a
+ * round. meets_targets: the overhead at exchange_every 1, side 24, is
+ * <= 10 % (null for other settings). Wall and CPU time; one JSON object
+ * on stdout. Not a test, and on a shared machine not a final number. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -161,7 +161,8 @@ int catex_bench_exchange(int argc, char **argv)
   /* (1) overhead: 4 rungs across the side-24 drop (16.82 .. 16.90) */
   const double K24[4] = {16.82, 16.85, 16.88, 16.91};
   ladder_v x24 = {0}, x16 = {0};
-  double t_rt[1] = {0}, t_plain = 0, t_swap = 0, pair[4 * REPEAT_MAX], round_t[REPEAT_MAX][2] = {{0}};
+  /* CPU seconds of each round's plain [0] and swapping [1] ladders */
+  double t_rt[1] = {0}, pair[4 * REPEAT_MAX], round_t[REPEAT_MAX][2] = {{0}};
   /* Four ladders a group, created and advanced in the order plain,
    * swapping, swapping, plain (ABBA) in even groups and swapping, plain,
    * plain, swapping (BAAB) in odd ones. Two identical ladders made and run
@@ -185,8 +186,6 @@ int catex_bench_exchange(int argc, char **argv)
       catex_exchange_pending_counts(lad[s0], &e, &f);
       exact += e;
       flushes += f;
-      t_plain += t[p0] + t[p1];
-      t_swap += t[s0] + t[s1];
       pair[2 * g] = t[s0] / t[p0] - 1;
       pair[2 * g + 1] = t[s1] / t[p1] - 1;
       round_t[g / 2][0] += t[p0] + t[p1];
@@ -232,17 +231,19 @@ int catex_bench_exchange(int argc, char **argv)
     free_v(&x16);
     return 1;
   }
+  double t_plain = 0, t_swap = 0, over[REPEAT_MAX], omean = 0, ovar = 0;
+  for (int g = 0; g < repeat; g++) {
+    t_plain += round_t[g][0];
+    t_swap += round_t[g][1];
+    over[g] = round_t[g][1] / round_t[g][0] - 1;
+    omean += over[g] / repeat;
+  }
+  for (int g = 0; g < repeat; g++) ovar += (over[g] - omean) * (over[g] - omean) / (repeat - 1);
   const double rung_sweeps = 4 * 1.5 * (double)sweeps * 4 * repeat; /* of each kind */
   const double per_plain = t_plain / rung_sweeps, per_swap = t_swap / rung_sweeps;
   const int npairs = 4 * repeat;
-  double gmean = 0, gvar = 0;
-  for (int g = 0; g < repeat; g++) gmean += (round_t[g][1] / round_t[g][0] - 1) / repeat;
-  for (int g = 0; g < repeat; g++) {
-    const double d = round_t[g][1] / round_t[g][0] - 1 - gmean;
-    gvar += d * d / (repeat - 1);
-  }
-  char gerr[32];
-  json_number(gerr, sizeof gerr, "%.4f", repeat > 1 ? sqrt(gvar / repeat) : NAN);
+  char overr[32];
+  json_number(overr, sizeof overr, "%.4f", repeat > 1 ? sqrt(ovar / repeat) : NAN);
   /* the pairs as a JSON list: at most 4 REPEAT_MAX numbers of <= 10 characters */
   char pairs[4 * REPEAT_MAX * 12 + 8];
   size_t used = 0;
@@ -268,7 +269,7 @@ int catex_bench_exchange(int argc, char **argv)
          "\"targets\": {\"overhead_at_exchange_every_1\": 0.10}, \"meets_targets\": %s, "
          "\"note\": \"shared machine: not final numbers\"}\n",
          side, K24[0], K24[1], K24[2], K24[3], sweeps, r1.factor_rank, r1.factor_residual, per_plain, every, per_swap,
-         per_swap / per_plain - 1, gerr, repeat, pairs, acc[0], acc[1], acc[2],
+         per_swap / per_plain - 1, overr, repeat, pairs, acc[0], acc[1], acc[2],
          r1.acceptance[0], r0.acceptance[0], t_accepted, machinery, (double)exact / (2 * 1.5 * (double)sweeps * 4 * repeat),
          1000.0 * (double)flushes / (2 * 1.5 * (double)sweeps * 4 * repeat), side_rt, K16[0], K16[8], rt_sweeps,
          min_acc, trips / 9 * 1e5 / (double)rt_sweeps,
