@@ -14,7 +14,9 @@
  * be identical and their energies equal to rounding. The bound must have
  * settled most attempts (few exact evaluations) yet not all.
  * Negative control: with the bound shrunk to nothing (trust 0) the
- * configurations must part. */
+ * configurations must part.
+ * The kernel reads Z in single precision (Zs); the eager engine's fields
+ * get the same numbers in double. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@ enum { R = 6, SWEEPS = 4000 };
 typedef struct {
   catex_lattice *lat;
   double *V, *Z, *w;
+  float *Zs; /* Z's entries, which are floats */
   int n;
 } sys_t;
 
@@ -52,14 +55,17 @@ static int make(catex_check *t, sys_t *s)
   int ok = catex_lattice_create(&spec, &s->lat, &err) == CATEX_OK;
   s->n = ok ? catex_lattice_num_sites(s->lat) : 0;
   ok = ok && (s->V = malloc(sizeof(double) * (size_t)s->n * s->n)) && (s->Z = malloc(sizeof(double) * (size_t)s->n * R)) &&
-       (s->w = malloc(sizeof(double) * R));
+       (s->w = malloc(sizeof(double) * R)) && (s->Zs = malloc(sizeof(float) * (size_t)s->n * R));
   ok = ok && catex_elastic_create(s->lat, &opt, &el, &err) == CATEX_OK &&
        catex_elastic_potential(el, s->V, NULL, &err) == CATEX_OK;
   catex_elastic_destroy(el);
   CHECK(t, ok, "system: %s", ok ? "" : err.message);
   if (!ok) return 0;
   uint64_t seed = 7;
-  for (int i = 0; i < s->n * R; i++) s->Z[i] = 0.05 * uniform_pm1(&seed);
+  for (int i = 0; i < s->n * R; i++) {
+    s->Zs[i] = (float)(0.05 * uniform_pm1(&seed));
+    s->Z[i] = s->Zs[i];
+  }
   for (int j = 0; j < R; j++) s->w[j] = uniform_pm1(&seed);
   return 1;
 }
@@ -68,6 +74,7 @@ static void unmake(sys_t *s)
 {
   free(s->V);
   free(s->Z);
+  free(s->Zs);
   free(s->w);
   catex_lattice_destroy(s->lat);
 }
@@ -110,7 +117,7 @@ static int run(catex_check *t, const sys_t *s, double trust, int report)
     for (int a = 0; a < nc; a++) spread = fmax(spread, fabs(dh[a] - mean_t));
     catex_equilibrium_adjust(eager, dh, 0);
   }
-  catex_equilibrium_pending pd = {R, s->Z, s->w, spread, trust, 0};
+  catex_equilibrium_pending pd = {R, s->Zs, s->w, spread, trust, 0};
   int parted = 0;
   double worst_E = 0;
   for (int sw = 1; ok && sw <= SWEEPS && !parted; sw++) {

@@ -149,7 +149,8 @@ void catex_equilibrium_adjust(catex_equilibrium *eq, const double *dh, double dE
  * the exact dE > 0). */
 typedef struct {
   int r;
-  const double *Z;   /* N x r, row i for site i (borrowed) */
+  const float *Z;    /* N x r, row i for site i (borrowed), in single precision:
+                        half the bytes of what an accepted move waits for */
   double *w;         /* r: the pending coefficients (borrowed; a refresh adds
                         nothing and zeroes it: the refreshed h are exact) */
   double spread;     /* as above, set by the caller (0 after a refresh) */

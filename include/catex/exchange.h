@@ -80,7 +80,8 @@ typedef struct {
   double *sample_energy;             /* nsamples x nr x nr: [s][k][l] = E_l(configuration at rung k) */
   double *sample_f;                  /* nsamples x nr x CATEX_NUM_PHASES */
   int factor_rank;                   /* rank of the low-rank form of the V differences */
-  double factor_residual;            /* its measured relative residual */
+  double factor_residual;            /* its measured relative residual (of the factor used) */
+  int factor_single;                 /* 1: the factor is used in single precision */
   int blocking_converged;
 } catex_exchange_result;
 
@@ -149,9 +150,15 @@ catex_status catex_exchange_checkpoint_read(catex_exchange *ex, const char *path
 double catex_exchange_cross_energy(catex_exchange *ex, int k, int l);
 /* Engine of rung k, the configuration now at rung k. */
 const catex_equilibrium *catex_exchange_rung(const catex_exchange *ex, int k);
+/* The N x N potential rung k samples: V[k] as given, or, with a
+ * single-precision factor, V[0] + Z diag(c_k) Z^T, within
+ * CATEX_EXCHANGE_FACTOR_TOL of V[k] (see catex_exchange_factor_info). */
+const double *catex_exchange_rung_potential(const catex_exchange *ex, int k);
 int catex_exchange_configuration_at(const catex_exchange *ex, int k);
-/* Rank of the low-rank form and its measured residual. */
-void catex_exchange_factor_info(const catex_exchange *ex, int *rank, double *residual);
+/* Rank of the low-rank form and its measured residual; single (may be NULL)
+ * is 1 where the factor is used in single precision: rounded, it still
+ * reproduces the V's to CATEX_EXCHANGE_FACTOR_TOL (src/exchange/exchange_factor.c). */
+void catex_exchange_factor_info(const catex_exchange *ex, int *rank, double *residual, int *single);
 /* One swap attempt between rungs k and k+1 with the uniform number u
  * (instead of the swap stream); returns 1 if accepted. For the detailed-
  * balance test of the swap move alone. */

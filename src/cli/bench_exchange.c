@@ -259,7 +259,7 @@ int catex_bench_exchange(int argc, char **argv)
   for (int k = 0; k < 8; k++) min_acc = r2.swap_acceptance[k] < min_acc ? r2.swap_acceptance[k] : min_acc;
   for (int k = 0; k < 9; k++) trips += (double)r2.round_trips[k];
   printf("{\"side\": %d, \"rungs\": 4, \"kshell\": [%g, %g, %g, %g], \"sweeps\": %ld, \"factor_rank\": %d, "
-         "\"factor_residual\": %.3g, \"cpu_seconds_per_sweep_per_rung_no_exchange\": %.4g, "
+         "\"factor_residual\": %.3g, \"factor_precision\": \"%s\", \"cpu_seconds_per_sweep_per_rung_no_exchange\": %.4g, "
          "\"exchange_every\": %ld, \"cpu_seconds_per_sweep_per_rung_with_exchange\": %.4g, \"overhead\": %.4f, "
          "\"overhead_err\": %s, \"repeat\": %d, \"overhead_abba_pairs\": [%s], \"swap_acceptance\": [%s, %s, %s], \"kawasaki_acceptance\": %.5f, "
          "\"kawasaki_acceptance_no_exchange\": %.5f, \"cpu_seconds_per_accepted_swap\": %.4g, "
@@ -268,7 +268,8 @@ int catex_bench_exchange(int argc, char **argv)
          "\"rt_swap_acceptance_min\": %.3f, \"round_trips_per_configuration_per_1e5_sweeps\": %.3f, "
          "\"targets\": {\"overhead_at_exchange_every_1\": 0.10}, \"meets_targets\": %s, "
          "\"note\": \"shared machine: not final numbers\"}\n",
-         side, K24[0], K24[1], K24[2], K24[3], sweeps, r1.factor_rank, r1.factor_residual, per_plain, every, per_swap,
+         side, K24[0], K24[1], K24[2], K24[3], sweeps, r1.factor_rank, r1.factor_residual,
+         r1.factor_single ? "single" : "double", per_plain, every, per_swap,
          per_swap / per_plain - 1, overr, repeat, pairs, acc[0], acc[1], acc[2],
          r1.acceptance[0], r0.acceptance[0], t_accepted, machinery, (double)exact / (2 * 1.5 * (double)sweeps * 4 * repeat),
          1000.0 * (double)flushes / (2 * 1.5 * (double)sweeps * 4 * repeat), side_rt, K16[0], K16[8], rt_sweeps,

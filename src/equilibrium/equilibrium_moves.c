@@ -99,16 +99,15 @@ typedef double eq_v4 __attribute__((vector_size(4 * sizeof(double))));
 /* t[0] = Z[ia] . w, t[1] = Z[ib] . w. Each sum runs over j in a fixed
  * order (4 lanes j = 4q + lane, the lanes added (0 + 1) + (2 + 3), then the
  * r % 4 rest), so the AVX2 and the default clone give the same bits. */
-__attribute__((target_clones("avx2", "default"))) static void pending_pair(const double *Z, const double *w, int r,
+__attribute__((target_clones("avx2", "default"))) static void pending_pair(const float *Z, const double *w, int r,
                                                                           int ia, int ib, double t[2])
 {
-  const double *za = Z + (size_t)ia * r, *zb = Z + (size_t)ib * r;
+  const float *za = Z + (size_t)ia * r, *zb = Z + (size_t)ib * r;
   eq_v4 sa = {0, 0, 0, 0}, sb = {0, 0, 0, 0};
   int j = 0;
   for (; j + 4 <= r; j += 4) {
-    eq_v4 x, y, v;
-    memcpy(&x, za + j, sizeof x);
-    memcpy(&y, zb + j, sizeof y);
+    const eq_v4 x = {za[j], za[j + 1], za[j + 2], za[j + 3]}, y = {zb[j], zb[j + 1], zb[j + 2], zb[j + 3]};
+    eq_v4 v;
     memcpy(&v, w + j, sizeof v);
     sa += x * v;
     sb += y * v;

@@ -49,6 +49,10 @@ void catex_exchange_destroy(catex_exchange *ex)
   catex_rng_destroy(ex->swap_rng);
   free(ex->rung);
   free(ex->rng);
+  if (ex->Vown)
+    for (int k = 0; k < ex->nr; k++) free(ex->Vown[k]);
+  free(ex->Vown);
+  free(ex->V);
   exchange_factor_free(&ex->f);
   free(ex->kshell);
   free(ex->perm);
@@ -71,6 +75,35 @@ void catex_exchange_destroy(catex_exchange *ex)
   exchange_pending_free(ex);
   if (ex->gang != MPI_COMM_NULL) MPI_Comm_free(&ex->gang);
   free(ex);
+}
+
+/* What each rung samples. With the factor in double precision, its V:
+ * the low-rank form reproduces the differences to the solves' accuracy
+ * (~1e-13). Rounded to single precision it moves them by ~3e-8 of
+ * |V_l - V_0|, and a rung sampling V_l would see its fields drift from
+ * those the swaps' corrections assume (by ~1e-9 within 3000 sweeps at side
+ * 6, tests/test_exchange_swap.c). So there every rung l >= 1 samples
+ * V_0 + Z diag(c_l) Z^T itself, within CATEX_EXCHANGE_FACTOR_TOL of V_l
+ * (the factor's check), and kernel, corrections and cross energies agree
+ * to rounding. Costs N^2 doubles and ~N^2 r / 2 multiply-adds per rung. */
+static catex_status rung_potentials(catex_exchange *ex, const double *const *V, catex_error *err)
+{
+  const int nr = ex->nr;
+  const size_t nn = (size_t)ex->n * (size_t)ex->n;
+  ex->V = malloc(sizeof *ex->V * (size_t)nr);
+  if (!ex->V) return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory");
+  for (int k = 0; k < nr; k++) ex->V[k] = V[k];
+  if (!ex->f.Zs) return CATEX_OK;
+  ex->Vown = calloc((size_t)nr, sizeof *ex->Vown);
+  if (!ex->Vown) return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory");
+  for (int k = 1; k < nr; k++) {
+    if (!(ex->Vown[k] = malloc(sizeof(double) * nn)))
+      return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory for the potentials of %d rungs (%.1f MB each)",
+                             nr - 1, 8e-6 * (double)nn);
+    exchange_factor_potential(&ex->f, k, V[0], ex->Vown[k]);
+    ex->V[k] = ex->Vown[k];
+  }
+  return CATEX_OK;
 }
 
 static catex_status validate(const catex_lattice *lat, int nr, const double *kshell, const double *const *V,
@@ -133,8 +166,9 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
     return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory");
   }
   memcpy(ex->kshell, kshell, sizeof(double) * (size_t)nr);
-  for (int k = 0; k < nr && !st; k++) st = catex_equilibrium_create(lat, V[k], NULL, &ex->p.eq, &ex->rung[k], err);
-  if (!st) st = exchange_factor_build(lat, nr, V, &ex->f, err);
+  st = exchange_factor_build(lat, nr, V, &ex->f, err);
+  if (!st) st = rung_potentials(ex, V, err);
+  for (int k = 0; k < nr && !st; k++) st = catex_equilibrium_create(lat, ex->V[k], NULL, &ex->p.eq, &ex->rung[k], err);
   if (st) {
     catex_exchange_destroy(ex);
     return st;
@@ -210,6 +244,8 @@ void exchange_sync_projection(catex_exchange *ex, int k)
   const signed char *s = catex_equilibrium_core_spins(ex->rung[k]);
   signed char *zs = ex->zsigma + (size_t)cfg * nc;
   double *z = ex->z + (size_t)cfg * r;
+  const double *Z = ex->f.Z;
+  const float *Zs = ex->f.Zs; /* the same numbers in half the bytes, where kept */
   for (int a0 = 0; a0 < nc; a0 += SYNC_BLOCK) {
     const int a1 = a0 + SYNC_BLOCK < nc ? a0 + SYNC_BLOCK : nc;
     if (!memcmp(s + a0, zs + a0, (size_t)(a1 - a0))) continue;
@@ -217,8 +253,11 @@ void exchange_sync_projection(catex_exchange *ex, int k)
       const signed char now = s[a];
       if (now == zs[a]) continue;
       const double d = 2.0 * now; /* s_new - s_old */
-      const double *zi = ex->f.Z + (size_t)ex->core[a] * r;
-      for (int j = 0; j < r; j++) z[j] += d * zi[j];
+      const size_t row = (size_t)ex->core[a] * r;
+      if (Zs)
+        for (int j = 0; j < r; j++) z[j] += d * Zs[row + j];
+      else
+        for (int j = 0; j < r; j++) z[j] += d * Z[row + j];
       zs[a] = now;
     }
   }
@@ -240,13 +279,15 @@ double catex_exchange_cross_energy(catex_exchange *ex, int k, int l)
 }
 
 const catex_equilibrium *catex_exchange_rung(const catex_exchange *ex, int k) { return ex->rung[k]; }
+const double *catex_exchange_rung_potential(const catex_exchange *ex, int k) { return ex->V[k]; }
 int catex_exchange_configuration_at(const catex_exchange *ex, int k) { return ex->perm[k]; }
 long catex_exchange_sweeps_done(const catex_exchange *ex) { return ex->t; }
 
-void catex_exchange_factor_info(const catex_exchange *ex, int *rank, double *residual)
+void catex_exchange_factor_info(const catex_exchange *ex, int *rank, double *residual, int *single)
 {
   if (rank) *rank = ex->f.r;
   if (residual) *residual = ex->f.residual;
+  if (single) *single = ex->f.Zs != NULL;
 }
 
 static int attempt(catex_exchange *ex, int k, double u, catex_error *err, catex_status *st)
@@ -406,9 +447,10 @@ catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done,
   for (long s = 0; s < nsweeps && ex->t < total; s++) {
     for (int k = ex->lo; k < ex->hi && !failed; k++) {
       const int cfg = ex->perm[k];
-      catex_equilibrium_pending pd = {ex->f.r, ex->f.Z, ex->wt + (size_t)cfg * ex->f.r,
+      catex_equilibrium_pending pd = {ex->f.r, ex->f.Zs, ex->wt + (size_t)cfg * ex->f.r,
                                       exchange_pending_spread(ex, cfg), 1.0, 0};
-      if ((st = catex_equilibrium_sweeps_pending(ex->rung[k], ex->rng[k], 1, &pd, err))) failed = 1;
+      /* without a single-precision factor nothing is deferred (move_one) */
+      if ((st = catex_equilibrium_sweeps_pending(ex->rung[k], ex->rng[k], 1, ex->f.Zs ? &pd : NULL, err))) failed = 1;
       ex->exact += pd.exact;
     }
     if (failed && !spread) break;

@@ -30,7 +30,18 @@
  * Z diag(c_l) Z^T x for 4 Gaussian probes x, and a residual above
  * CATEX_EXCHANGE_FACTOR_TOL relative to |V_l x| is an error (CATEX_ERR_INTERNAL) naming it.
  * The probes come from a fixed-seed splitmix64 generator, not from any
- * task's stream: the factorisation is a deterministic function of the V's. */
+ * task's stream: the factorisation is a deterministic function of the V's.
+ *
+ * Precision (factor_round): the sweeps read Z's rows at every accepted
+ * move and changed site, and at side 24 those reads are most of what the
+ * exchange costs. Rounded to single precision, Z moves the low-rank form by
+ * ~3e-8 of |V_l - V_0|; where that still passes the check above (narrow
+ * ladders: 2.7e-11 across K_shell 16.82-16.91 at side 24; 1.6e-9 across
+ * 3.5-5.5 at side 8 does not), Z keeps the rounded values and a float
+ * copy for the hot loops, and the rungs sample V_0 + Z diag(c_l) Z^T
+ * (exchange.c, rung_potentials), so that fields, corrections and cross
+ * energies agree to rounding. Elsewhere Z stays as computed, and the
+ * corrections are added at once (exchange_pending.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +51,10 @@
 void exchange_factor_free(exchange_factor *f)
 {
   free(f->Z);
+  free(f->Zs);
   free(f->c);
   f->Z = f->c = NULL;
+  f->Zs = NULL;
 }
 
 static uint64_t splitmix64(uint64_t *x)
@@ -143,6 +156,126 @@ static void symmetrise(double *a, int p)
       const double m = 0.5 * (a[(size_t)i * p + j] + a[(size_t)j * p + i]);
       a[(size_t)i * p + j] = a[(size_t)j * p + i] = m;
     }
+}
+
+/* max over the rungs l >= 1 and 4 Gaussian probes x of
+ * |(V_l - V_0) x - Z diag(c_l) Z^T x| / |V_l x|; the probes are drawn from a
+ * copy of seed, so that every call sees the same ones. Relative to V_l x
+ * itself: the V's come from solves accurate to ~1e-13, and that noise,
+ * divided by a small difference of close rungs, is not low rank. x: scratch
+ * of 3 n + 2 r numbers. */
+static double factor_residual(const double *const *V, int nr, int n, int r, const double *Z, const double *c,
+                              uint64_t seed, double *x, int *worst_rung)
+{
+  double worst = 0;
+  double *probe = x, *exact = x + n, *vx = x + 2 * n, *zx = x + 3 * n;
+  *worst_rung = 0;
+  for (int k = 0; k < 4; k++) {
+    for (int i = 0; i < n; i++) probe[i] = gaussian(&seed);
+    for (int j = 0; j < r; j++) {
+      double s = 0;
+      for (int i = 0; i < n; i++) s += Z[(size_t)i * r + j] * probe[i];
+      zx[j] = s;
+    }
+    for (int l = 1; l < nr; l++) {
+      diff_apply(V[l], V[0], n, probe, exact);
+      for (int j = 0; j < r; j++) zx[r + j] = c[(size_t)l * r + j] * zx[j];
+      double num = 0, den = 0;
+      for (int i = 0; i < n; i++) {
+        const double *row = V[l] + (size_t)i * n;
+        double v = 0;
+        for (int j = 0; j < n; j++) v += row[j] * probe[j];
+        vx[i] = v;
+        den += v * v;
+      }
+      for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int j = 0; j < r; j++) s += Z[(size_t)i * r + j] * zx[r + j];
+        num += (exact[i] - s) * (exact[i] - s);
+      }
+      const double rel = den > 0 ? sqrt(num / den) : (num > 0 ? INFINITY : 0);
+      if (!(rel <= worst)) {
+        worst = rel;
+        *worst_rung = l;
+      }
+    }
+  }
+  return worst;
+}
+
+/* Z in single precision, where it still meets CATEX_EXCHANGE_FACTOR_TOL:
+ * the sweeps and the projection updates read a row of Z per accepted move
+ * and changed site, and half the bytes cut the exchange's overhead at side
+ * 24 from ~0.12 to ~0.10 (README, "Cost of the exchange"). The rounding
+ * moves the low-rank form by ~3e-8 of |V_l - V_0| (2.7e-11 of |V x| across
+ * K_shell 16.82-16.91 at side 24, 1.6e-9 across 3.5-5.5 at side 8, which
+ * stays in double). Z itself then holds the rounded values, so that every
+ * use of the factor (projections, flushes, bounds) sees the numbers the hot
+ * loops read, and reading the floats gives bitwise what reading Z would. */
+static catex_status factor_round(const double *const *V, int nr, exchange_factor *f, uint64_t seed, double *x,
+                                 catex_error *err)
+{
+  const size_t nz = (size_t)f->n * (size_t)f->r;
+  float *Zs = malloc(sizeof(float) * nz);
+  double *Zr = malloc(sizeof(double) * nz);
+  if (!Zs || !Zr) {
+    free(Zs);
+    free(Zr);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory (factorisation)");
+  }
+  for (size_t k = 0; k < nz; k++) {
+    Zs[k] = (float)f->Z[k];
+    Zr[k] = Zs[k];
+  }
+  int rung;
+  const double res = factor_residual(V, nr, f->n, f->r, Zr, f->c, seed, x, &rung);
+  if (res <= CATEX_EXCHANGE_FACTOR_TOL) {
+    free(f->Z);
+    f->Z = Zr;
+    f->Zs = Zs;
+    f->residual = res;
+  } else {
+    free(Zs);
+    free(Zr);
+  }
+  return CATEX_OK;
+}
+
+typedef double factor_v4 __attribute__((vector_size(4 * sizeof(double))));
+
+/* One row of Vl - V0: out[k] = sum_j (zi[j] zk[j]) c[j], in 4 lanes
+ * j = 4q + lane added (0 + 1) + (2 + 3), then the r % 4 rest: the same
+ * order for (i, k) and (k, i), and products commute exactly, so the rows
+ * make an exactly symmetric matrix, in either clone. */
+__attribute__((target_clones("avx2", "default"))) static void potential_row(const double *Z, int n, int r,
+                                                                           const double *c, int i, double *out)
+{
+  const double *zi = Z + (size_t)i * r;
+  for (int k = 0; k < n; k++) {
+    const double *zk = Z + (size_t)k * r;
+    factor_v4 acc = {0, 0, 0, 0};
+    int j = 0;
+    for (; j + 4 <= r; j += 4) {
+      factor_v4 a, b, w;
+      memcpy(&a, zi + j, sizeof a);
+      memcpy(&b, zk + j, sizeof b);
+      memcpy(&w, c + j, sizeof w);
+      acc += (a * b) * w;
+    }
+    double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (; j < r; j++) s += (zi[j] * zk[j]) * c[j];
+    out[k] = s;
+  }
+}
+
+void exchange_factor_potential(const exchange_factor *f, int l, const double *V0, double *Vl)
+{
+  const int n = f->n;
+  for (int i = 0; i < n; i++) {
+    double *row = Vl + (size_t)i * n;
+    potential_row(f->Z, n, f->r, f->c + (size_t)l * f->r, i, row);
+    for (int k = 0; k < n; k++) row[k] += V0[(size_t)i * n + k];
+  }
 }
 
 catex_status exchange_factor_build(const catex_lattice *lat, int nr, const double *const *V, exchange_factor *f,
@@ -258,43 +391,9 @@ catex_status exchange_factor_build(const catex_lattice *lat, int nr, const doubl
       f->Z[(size_t)i * r + j] = s;
     }
   /* the check that makes all of the above a statement rather than a hope */
-  double worst = 0;
   int worst_rung = 0;
-  double *probe = x, *exact = x + n, *approx = x + 2 * n, *zx = x + 3 * n;
-
-  for (int k = 0; k < 4; k++) {
-    for (int i = 0; i < n; i++) probe[i] = gaussian(&seed);
-    for (int j = 0; j < r; j++) {
-      double s = 0;
-      for (int i = 0; i < n; i++) s += f->Z[(size_t)i * r + j] * probe[i];
-      zx[j] = s;
-    }
-    for (int l = 1; l < nr; l++) {
-      diff_apply(V[l], V0, n, probe, exact);
-      for (int j = 0; j < r; j++) zx[r + j] = f->c[(size_t)l * r + j] * zx[j];
-      /* relative to V_l x itself: the V's come from solves accurate to ~1e-13, and
-       * that noise, divided by a small difference of close rungs, is not low rank */
-      double num = 0, den = 0;
-      for (int i = 0; i < n; i++) {
-        const double *row = V[l] + (size_t)i * n;
-        double v = 0;
-        for (int j = 0; j < n; j++) v += row[j] * probe[j];
-        approx[i] = v;
-        den += v * v;
-      }
-      for (int i = 0; i < n; i++) {
-        double s = 0;
-        for (int j = 0; j < r; j++) s += f->Z[(size_t)i * r + j] * zx[r + j];
-        num += (exact[i] - s) * (exact[i] - s);
-      }
-      const double rel = den > 0 ? sqrt(num / den) : (num > 0 ? INFINITY : 0);
-      if (!(rel <= worst)) {
-        worst = rel;
-        worst_rung = l;
-      }
-    }
-  }
-  f->residual = worst;
+  const double worst = factor_residual(V, nr, n, r, f->Z, f->c, seed, x, &worst_rung);
+  f->residual = f->residual_double = worst;
   if (!(worst <= CATEX_EXCHANGE_FACTOR_TOL)) {
     st = catex_error_set(err, CATEX_ERR_INTERNAL,
                          "exchange: the rank-%d form of V(K_%d) - V(K_0) misses by %.3g of |V x| (> %g); "
@@ -304,6 +403,7 @@ catex_status exchange_factor_build(const catex_lattice *lat, int nr, const doubl
   }
   f->n = n;
   f->r = r;
+  st = factor_round(V, nr, f, seed, x, err);
 
 done:
   free(omega);

@@ -14,12 +14,18 @@
 typedef struct {
   int n, r;
   double *Z;        /* n x r, row-major: row i is site i's coefficients */
+  float *Zs;        /* NULL, or Z in single precision: then every entry of Z
+                       is exactly that float (exchange_factor.c) */
   double *c;        /* nrungs x r */
-  double residual;  /* max over rungs and probes of |(V_l - V_0) x - Z c_l Z^T x| / |(V_l - V_0) x| */
+  double residual;  /* max over rungs and probes of |(V_l - V_0) x - Z c_l Z^T x| / |V_l x|, for the Z kept */
+  double residual_double; /* the same for Z before any rounding */
 } exchange_factor;
 
 catex_status exchange_factor_build(const catex_lattice *lat, int nrungs, const double *const *V,
                                    exchange_factor *f, catex_error *err);
+/* Vl (n x n) = V0 + Z diag(c_l) Z^T, exactly symmetric where V0 is: the
+ * potential rung l samples when Z is rounded (exchange.c). */
+void exchange_factor_potential(const exchange_factor *f, int l, const double *V0, double *Vl);
 void exchange_factor_free(exchange_factor *f);
 
 /* Symmetric eigenproblem by cyclic Jacobi (a is overwritten): eigenvalues w
@@ -43,6 +49,9 @@ struct catex_exchange {
   double *kshell;            /* nr */
   const int *core;           /* the engines' core order */
   catex_equilibrium **rung;  /* nr engines, rung k's V */
+  const double **V;          /* nr: the V each rung samples (borrowed, or one of Vown) */
+  double **Vown;             /* NULL, or nr (entry 0 NULL: rung 0 samples V[0]): with a
+                                single-precision factor, V_0 + Z diag(c_l) Z^T */
   exchange_factor f;
 
   /* per configuration c (0 .. nr-1) */

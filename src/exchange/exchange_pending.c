@@ -31,7 +31,10 @@
  *    configuration walking back and forth largely cancel, so flushes are
  *    rare (none in `catex bench exchange`);
  *  - with swap rounds rarer than every EXCHANGE_DEFER_EVERY sweeps every
- *    correction is flushed at once (see there).
+ *    correction is flushed at once (see there), and so it is where Z is
+ *    kept in double precision (exchange_factor.c): the kernel reads the
+ *    single-precision rows only, since a second kind of row in it cost
+ *    what the half-size rows save (README, "Cost of the exchange").
  * The decisions are those of the exact fields. The stored fields differ
  * from eagerly corrected ones only by rounding, and deterministically: wt
  * travels with its configuration (swaps, trades between ranks,
@@ -207,7 +210,7 @@ static int move_one(catex_exchange *ex, int q, int o)
   }
   /* E_q(s) - E_o(s) = (eps/2) z^T diag(c_q - c_o) z, exact now */
   catex_equilibrium_adjust(ex->rung[q], NULL, 0.5 * ex->eps * qsum);
-  return ex->p.exchange_every > EXCHANGE_DEFER_EVERY ||
+  return !ex->f.Zs || ex->p.exchange_every > EXCHANGE_DEFER_EVERY ||
          ex->beta * fabs(ex->eps) * 4.0 * exchange_pending_spread(ex, cfg) > ex->p.pending_bound;
 }
 

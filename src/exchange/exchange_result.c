@@ -65,6 +65,7 @@ static catex_status finish_local(catex_exchange *ex, catex_exchange_result *r, c
   r->npermutations = ex->nperm;
   r->factor_rank = ex->f.r;
   r->factor_residual = ex->f.residual;
+  r->factor_single = ex->f.Zs != NULL;
   const size_t ns = (size_t)(r->nsamples ? r->nsamples : 1), np = (size_t)(r->npermutations ? r->npermutations : 1);
   r->kshell = malloc(sizeof(double) * nr);
   r->f_mean = malloc(sizeof(double) * nr * CATEX_NUM_PHASES);

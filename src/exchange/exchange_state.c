@@ -20,13 +20,18 @@
 
 #include "exchange_internal.h"
 
-/* 3: the deferred field corrections wt of every configuration.
+/* 4: the layout of 3, from a catex whose factor may be in single
+ *    precision (exchange_factor.c).
+ * 3: the deferred field corrections wt of every configuration.
  * 2: streamed series instead of stored ones.
- * Formats 1 and 2 are still read, so a ladder checkpointed by a previous
+ * Formats 1 to 3 are still read, so a ladder checkpointed by a previous
  * version resumes instead of starting over: their fields hold every
  * correction (wt = 0), and format 1's stored series are replayed into the
- * streams, which gives exactly the streams of an uninterrupted run. */
-enum { STATE_VERSION = 3, STATE_VERSION_STREAMS = 2, STATE_VERSION_SERIES = 1 };
+ * streams, which gives exactly the streams of an uninterrupted run. Their
+ * z, wt and fields were made with the unrounded factor: where the factor is
+ * now rounded, they are recomputed from the configurations (recompute). */
+enum { STATE_VERSION = 4, STATE_VERSION_ROUNDED = 4, STATE_VERSION_WT = 3, STATE_VERSION_STREAMS = 2,
+       STATE_VERSION_SERIES = 1 };
 static const char MAGIC[8] = {'C', 'A', 'T', 'E', 'X', 'X', 'C', 'K'};
 
 static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
@@ -180,6 +185,17 @@ static catex_status replay_series(catex_exchange *ex, exchange_rbuf *r, catex_er
   return CATEX_OK;
 }
 
+/* The exact state of the configurations as they are, from scratch: each
+ * rung's fields and energy under its V (no deferred part left) and the
+ * projections z. The chain goes on from the same configurations; only the
+ * kept quantities lose the rounding history of the old factor. */
+static void recompute(catex_exchange *ex)
+{
+  for (int k = 0; k < ex->nr; k++) catex_equilibrium_refresh(ex->rung[k]);
+  memset(ex->wt, 0, sizeof(double) * (size_t)ex->nr * (size_t)ex->f.r);
+  exchange_recompute_projections(ex);
+}
+
 static catex_status read_file(catex_exchange *ex, const char *path, long seed, const long *rung_streams, long swap_stream,
                               catex_error *err)
 {
@@ -268,7 +284,7 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
   exchange_rbuf_get(&r, ex->perm, sizeof(int) * nr);
   exchange_rbuf_get(&r, ex->z, sizeof(double) * (size_t)nr * rr);
   exchange_rbuf_get(&r, ex->zsigma, (size_t)nr * ex->ncore);
-  if (version >= STATE_VERSION) exchange_rbuf_get(&r, ex->wt, sizeof(double) * (size_t)nr * rr);
+  if (version >= STATE_VERSION_WT) exchange_rbuf_get(&r, ex->wt, sizeof(double) * (size_t)nr * rr);
   else memset(ex->wt, 0, sizeof(double) * (size_t)nr * rr);
   exchange_rbuf_get(&r, ex->last_end, sizeof(int) * nr);
   exchange_rbuf_get(&r, ex->trips, sizeof(long long) * nr);
@@ -313,6 +329,7 @@ static catex_status read_file(catex_exchange *ex, const char *path, long seed, c
   exchange_rbuf_get(&r, ex->samp_f, sizeof(double) * nr * CATEX_NUM_PHASES * (size_t)ex->nsamp);
   if (!st && (r.failed || r.pos != r.len))
     st = catex_error_set(err, CATEX_ERR_IO, "exchange: checkpoint %s does not have the expected layout", path);
+  if (!st && version < STATE_VERSION_ROUNDED && ex->f.Zs) recompute(ex);
   if (!st) ex->started = 1;
 done:
   free(buf);

@@ -14,6 +14,8 @@
  *     engines                O(N): ~ 200 B / grid cell (dense KMC), Vcc 8 Nc^2 (equilibrium, eps != 0),
  *                            a copy of V per buffered potential result
  *     exchange ladder        R rungs: R (8 N^2 + 8 Nc^2) (each rung's copy of V and its engine's Vcc)
+ *                            + (R - 1) 8 N^2 (the potentials of a single-precision factor, exchange.c;
+ *                            counted always, as the factor's precision is known only once it is made)
  *                            + 8 (5 N p + (2 + R) p^2 + Nc p) for the low-rank form, p <= 3 N_shell + 16
  *                            (probes, range, Z, U; the node cache also holds up to R V's: shared)
  *                            + R x 7 streamed series (blocking_stream.h, ~5 kB each, whatever the
@@ -148,7 +150,8 @@ catex_status catex_memory_plan_create(const catex_job *job, size_t cache_bytes, 
     if (l->rungs) {
       const double R = l->rungs, ncore = (double)catex_lattice_spec_num_sites(l->spec.kind, l->spec.side, 0);
       const double nshell = n - ncore, p = fmin(n, 3 * nshell + 16);
-      l->ladder = (size_t)(R * (8 * n * n + 8 * ncore * ncore) + 8 * (5 * n * p + (2 + R) * p * p + ncore * p) +
+      l->ladder = (size_t)(R * (8 * n * n + 8 * ncore * ncore) + (R - 1) * 8 * n * n +
+                           8 * (5 * n * p + (2 + R) * p * p + ncore * p) +
                            64 * R * n) + l->ladder_store;
     }
     const size_t shared = l->V + (size_t)l->tables * l->table;
