@@ -163,12 +163,12 @@ static void symmetrise(double *a, int p)
  * copy of seed, so that every call sees the same ones. Relative to V_l x
  * itself: the V's come from solves accurate to ~1e-13, and that noise,
  * divided by a small difference of close rungs, is not low rank. x: scratch
- * of 3 n + 2 r numbers. */
+ * of 2 n + 2 r numbers. */
 static double factor_residual(const double *const *V, int nr, int n, int r, const double *Z, const double *c,
                               uint64_t seed, double *x, int *worst_rung)
 {
   double worst = 0;
-  double *probe = x, *exact = x + n, *vx = x + 2 * n, *zx = x + 3 * n;
+  double *probe = x, *exact = x + n, *zx = x + 2 * n;
   *worst_rung = 0;
   for (int k = 0; k < 4; k++) {
     for (int i = 0; i < n; i++) probe[i] = gaussian(&seed);
@@ -185,7 +185,6 @@ static double factor_residual(const double *const *V, int nr, int n, int r, cons
         const double *row = V[l] + (size_t)i * n;
         double v = 0;
         for (int j = 0; j < n; j++) v += row[j] * probe[j];
-        vx[i] = v;
         den += v * v;
       }
       for (int i = 0; i < n; i++) {
@@ -331,7 +330,7 @@ catex_status exchange_factor_build(const catex_lattice *lat, int nr, const doubl
   U = malloc(sizeof(double) * (size_t)n * r);
   C = malloc(sizeof(double) * (size_t)nr * r * r);
   O = malloc(sizeof(double) * (size_t)r * r);
-  x = malloc(sizeof(double) * ((size_t)3 * n + (size_t)2 * r));
+  x = malloc(sizeof(double) * ((size_t)2 * n + (size_t)2 * r));
   f->Z = malloc(sizeof(double) * (size_t)n * r);
   f->c = calloc((size_t)nr * r, sizeof(double));
   if (!U || !C || !O || !x || !f->Z || !f->c) {
