@@ -392,7 +392,7 @@ catex_status exchange_factor_build(const catex_lattice *lat, int nr, const doubl
   /* the check that makes all of the above a statement rather than a hope */
   int worst_rung = 0;
   const double worst = factor_residual(V, nr, n, r, f->Z, f->c, seed, x, &worst_rung);
-  f->residual = f->residual_double = worst;
+  f->residual = worst;
   if (!(worst <= CATEX_EXCHANGE_FACTOR_TOL)) {
     st = catex_error_set(err, CATEX_ERR_INTERNAL,
                          "exchange: the rank-%d form of V(K_%d) - V(K_0) misses by %.3g of |V x| (> %g); "

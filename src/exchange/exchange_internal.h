@@ -18,7 +18,6 @@ typedef struct {
                        is exactly that float (exchange_factor.c) */
   double *c;        /* nrungs x r */
   double residual;  /* max over rungs and probes of |(V_l - V_0) x - Z c_l Z^T x| / |V_l x|, for the Z kept */
-  double residual_double; /* the same for Z before any rounding */
 } exchange_factor;
 
 catex_status exchange_factor_build(const catex_lattice *lat, int nrungs, const double *const *V,
