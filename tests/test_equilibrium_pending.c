@@ -16,7 +16,16 @@
  * Negative control: with the bound shrunk to nothing (trust 0) the
  * configurations must part.
  * The kernel reads Z in single precision (Zs); the eager engine's fields
- * get the same numbers in double. */
+ * get the same numbers in double.
+ * Borrowed block (the exchange's rungs 1..): both engines sample
+ * V_k = V + Z diag(c) Z^T, the eager one from its own block, the pending
+ * one from the block of an engine on V, with c, the tightest site spreads
+ * and pair bound; its moves then grow w and the spread the kernel hands
+ * back, which the next sweeps use as it is (w is flushed into the fields
+ * every FLUSH sweeps, as the exchange does once the bound has grown). Again the
+ * configurations must stay identical, and each part of the bound must be
+ * needed: with the pair bound or the moves' growth of the spread left out
+ * (and with trust 0) the configurations must part. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +34,13 @@
 #include "catex/equilibrium.h"
 #include "check.h"
 
-enum { R = 6, SWEEPS = 4000 };
+enum { R = 6, SWEEPS = 4000, FLUSH = 20 };
 
 typedef struct {
   catex_lattice *lat;
   double *V, *Z, *w;
   float *Zs; /* Z's entries, which are floats */
+  double c[R], *Vk; /* the borrowing engine's potential V + Z diag(c) Z^T */
   int n;
 } sys_t;
 
@@ -67,20 +77,50 @@ static int make(catex_check *t, sys_t *s)
     s->Z[i] = s->Zs[i];
   }
   for (int j = 0; j < R; j++) s->w[j] = uniform_pm1(&seed);
+  for (int j = 0; j < R; j++) s->c[j] = 2.0 * uniform_pm1(&seed);
+  const int n = s->n;
+  if (!(s->Vk = malloc(sizeof(double) * (size_t)n * n))) return 0;
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < n; k++) {
+      double q = 0;
+      for (int j = 0; j < R; j++) q += s->c[j] * (s->Z[(size_t)i * R + j] * s->Z[(size_t)k * R + j]);
+      s->Vk[(size_t)i * n + k] = s->V[(size_t)i * n + k] + q;
+    }
   return 1;
 }
 
 static void unmake(sys_t *s)
 {
   free(s->V);
+  free(s->Vk);
   free(s->Z);
   free(s->Zs);
   free(s->w);
   catex_lattice_destroy(s->lat);
 }
 
+typedef struct {
+  double trust;
+  int borrow;               /* the pending engine sweeps a borrowed block */
+  int no_pair, no_growth;   /* negative controls: pair bound 0, site spreads 0 */
+} variant;
+
+/* The largest |Z_x v - mean over x| over the core sites x. */
+static double deviation(const sys_t *s, const int *core, int nc, const double *v)
+{
+  double mean = 0, dev = 0;
+  for (int x = 0; x < nc; x++)
+    for (int j = 0; j < R; j++) mean += s->Z[(size_t)core[x] * R + j] * v[j] / nc;
+  for (int x = 0; x < nc; x++) {
+    double tx = 0;
+    for (int j = 0; j < R; j++) tx += s->Z[(size_t)core[x] * R + j] * v[j];
+    dev = fmax(dev, fabs(tx - mean));
+  }
+  return dev;
+}
+
 /* Runs the pair; returns the sweep after which they parted (0: never). */
-static int run(catex_check *t, const sys_t *s, double trust, int report)
+static int run(catex_check *t, const sys_t *s, variant vr, int report)
 {
   catex_equilibrium_params p;
   catex_equilibrium_params_default(&p);
@@ -88,11 +128,14 @@ static int run(catex_check *t, const sys_t *s, double trust, int report)
   p.energy.J = 0.2;
   p.kT = 0.4;
   p.refresh_accepted = 0;
-  catex_equilibrium *eager = NULL, *pend = NULL;
+  catex_equilibrium *eager = NULL, *pend = NULL, *owner = NULL;
   catex_rng *r0 = NULL, *r1 = NULL, *rinit = NULL;
   catex_error err;
-  int ok = catex_equilibrium_create(s->lat, s->V, NULL, &p, &eager, &err) == CATEX_OK &&
-           catex_equilibrium_create(s->lat, s->V, NULL, &p, &pend, &err) == CATEX_OK &&
+  const double *V = vr.borrow ? s->Vk : s->V;
+  int ok = catex_equilibrium_create(s->lat, V, NULL, &p, &eager, &err) == CATEX_OK &&
+           catex_equilibrium_create(s->lat, V, NULL, &p, &pend, &err) == CATEX_OK &&
+           (!vr.borrow || (catex_equilibrium_create(s->lat, s->V, NULL, &p, &owner, &err) == CATEX_OK &&
+                           catex_equilibrium_borrow_core_block(pend, owner, &err) == CATEX_OK)) &&
            catex_rng_create(3, 0, &rinit, &err) == CATEX_OK && catex_equilibrium_init(eager, rinit, &err) == CATEX_OK &&
            catex_rng_create(3, 1, &r0, &err) == CATEX_OK && catex_rng_create(3, 1, &r1, &err) == CATEX_OK;
   const int nc = ok ? catex_equilibrium_num_core(eager) : 0;
@@ -117,13 +160,43 @@ static int run(catex_check *t, const sys_t *s, double trust, int report)
     for (int a = 0; a < nc; a++) spread = fmax(spread, fabs(dh[a] - mean_t));
     catex_equilibrium_adjust(eager, dh, 0);
   }
-  catex_equilibrium_pending pd = {R, s->Zs, s->w, spread, trust, 0};
+  double w[R], *site = calloc((size_t)nc + 1, sizeof(double)), pair = 0;
+  memcpy(w, s->w, sizeof w);
+  ok = ok && site;
+  if (ok && vr.borrow) {
+    for (int a = 0; a < nc && !vr.no_growth; a++) {
+      double v[R];
+      for (int j = 0; j < R; j++) v[j] = s->c[j] * s->Z[(size_t)core[a] * R + j];
+      site[a] = deviation(s, core, nc, v);
+    }
+    for (int a = 0; a < nc && !vr.no_pair; a++)
+      for (int b = 0; b < nc; b++) {
+        double q = 0;
+        for (int j = 0; j < R; j++) q += s->c[j] * (s->Z[(size_t)core[a] * R + j] * s->Z[(size_t)core[b] * R + j]);
+        if (a != b) pair = fmax(pair, fabs(q));
+      }
+  }
+  catex_equilibrium_pending pd = {.r = R, .Z = s->Zs, .w = w, .spread = spread, .trust = vr.trust};
+  if (vr.borrow) {
+    pd.c = s->c;
+    pd.site_spread = site;
+    pd.pair_bound = pair;
+  }
   int parted = 0;
   double worst_E = 0;
   for (int sw = 1; ok && sw <= SWEEPS && !parted; sw++) {
     ok = catex_equilibrium_sweeps(eager, r0, 1, &err) == CATEX_OK &&
          catex_equilibrium_sweeps_pending(pend, r1, 1, &pd, &err) == CATEX_OK;
     if (!ok) break;
+    if (vr.borrow && sw % FLUSH == 0) { /* w into the fields, as the exchange's flush */
+      for (int a = 0; a < nc; a++) {
+        dh[a] = 0;
+        for (int j = 0; j < R; j++) dh[a] += s->Z[(size_t)core[a] * R + j] * w[j];
+      }
+      catex_equilibrium_adjust(pend, dh, 0);
+      memset(w, 0, sizeof w);
+      pd.spread = 0; /* in between, the spread is what the kernel grew it to */
+    }
     const signed char *a = catex_equilibrium_sigma(eager), *b = catex_equilibrium_sigma(pend);
     if (memcmp(a, b, (size_t)s->n)) parted = sw;
     const double Ea = catex_equilibrium_energy(eager), Eb = catex_equilibrium_energy(pend);
@@ -133,8 +206,8 @@ static int run(catex_check *t, const sys_t *s, double trust, int report)
   long attempts = 0, accepted = 0;
   catex_equilibrium_counts(pend, &attempts, &accepted);
   if (report) {
-    printf("trust 1: %ld attempts, %ld accepted, %ld needed the pending part; configurations %s; energies within %.3g\n",
-           attempts, accepted, pd.exact, parted ? "parted" : "identical", worst_E);
+    printf("%s, trust 1: %ld attempts, %ld accepted, %ld needed the pending part; configurations %s; energies within %.3g\n",
+           vr.borrow ? "borrowed block" : "own block", attempts, accepted, pd.exact, parted ? "parted" : "identical", worst_E);
     CHECK(t, !parted, "the pending kernel's configuration parted from the eager one after sweep %d", parted);
     CHECK(t, worst_E <= 1e-10, "energies differ by %.3g (relative)", worst_E);
     CHECK(t, accepted > 1000, "only %ld accepted moves", accepted);
@@ -144,6 +217,8 @@ static int run(catex_check *t, const sys_t *s, double trust, int report)
   }
   catex_equilibrium_destroy(eager);
   catex_equilibrium_destroy(pend);
+  catex_equilibrium_destroy(owner);
+  free(site);
   catex_rng_destroy(r0);
   catex_rng_destroy(r1);
   catex_rng_destroy(rinit);
@@ -158,10 +233,20 @@ int main(int argc, char **argv)
   if (catex_check_init(&t, "test_equilibrium_pending", &argc, &argv)) return 1;
   sys_t s;
   if (make(&t, &s)) {
-    run(&t, &s, 1.0, 1);
-    const int parted = run(&t, &s, 0.0, 0);
-    printf("negative control (bound ignored): parted after sweep %d\n", parted);
-    CHECK(&t, parted > 0, "negative control: with the bound ignored the kernels never parted, so the test cannot fail");
+    static const struct {
+      const char *what;
+      variant v;
+    } controls[] = {{"bound ignored", {0.0, 0, 0, 0}},
+                    {"borrowed block, bound ignored", {0.0, 1, 0, 0}},
+                    {"borrowed block, pair bound left out", {1.0, 1, 1, 0}},
+                    {"borrowed block, moves' growth of the spread left out", {1.0, 1, 0, 1}}};
+    run(&t, &s, (variant){1.0, 0, 0, 0}, 1);
+    run(&t, &s, (variant){1.0, 1, 0, 0}, 1);
+    for (size_t k = 0; k < sizeof controls / sizeof controls[0]; k++) {
+      const int parted = run(&t, &s, controls[k].v, 0);
+      printf("negative control (%s): parted after sweep %d\n", controls[k].what, parted);
+      CHECK(&t, parted > 0, "negative control (%s): the kernels never parted, so the test cannot fail", controls[k].what);
+    }
   }
   unmake(&s);
   return catex_check_finish(&t);

@@ -6,7 +6,9 @@
 # the existing path), the job text aside. And a ladder spread over 2 ranks,
 # killed with kill -9 in mid-run, continues from its checkpoint on --resume
 # (here with 3 ranks) and ends bitwise identical to an uninterrupted
-# single-rank run of the same ladder.
+# single-rank run of the same ladder; so does a ladder whose factor is
+# rounded to single precision (its rungs sweep one shared core block and
+# carry deferred corrections, src/exchange/exchange_pending.c).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/support/kill_session.sh"
@@ -44,22 +46,26 @@ mpirun -n 3 "$CATEX_EXE" exchange "${xargs_[@]}" --ranks-per-ladder 3 -o "$d/cli
 grep -q "ladders over 1 gang of 3 ranks" "$d/cli3.log" || { echo "FAIL: --ranks-per-ladder 3 made no gang"; fail=1; }
 "${h5tool[@]}" same-data "$d/cli1.h5" "$d/cli3.h5" || { echo "FAIL: catex exchange --ranks-per-ladder 3 differs"; fail=1; }
 
-# kill -9 in mid-ladder with the ladder on 2 ranks, then --resume on 3
-sed 's/^    sample_stride: 1000/    sample_stride: 1000\n    ranks_per_ladder: 2/' "$here/exchange/long.yaml" > "$d/long2.yaml"
-grep -q "ranks_per_ladder: 2" "$d/long2.yaml" || { echo "FAIL: could not make the spread long job"; exit 1; }
-run 1 "$here/exchange/long.yaml" "$d/longref.h5"
-setsid mpirun -n 2 "$CATEX_EXE" run "$d/long2.yaml" -o "$d/kill.h5" --progress-seconds 0 \
-  --checkpoint-minutes 0.003 > "$d/kill1.log" 2>&1 &
-pid=$!
-kill_after_checkpoint "$pid" "$d/kill.h5.ladders/task0.ckpt" 1200 || fail=1
-[[ -e "$d/kill.h5.ladders/task0.ckpt" ]] || { echo "FAIL: no checkpoint was written before the kill"; fail=1; }
-run 3 "$d/long2.yaml" "$d/kill.h5" --resume --checkpoint-minutes 0.003
-cat "$d/kill.h5.log"
-if ! grep -Eq "ladder task 0 resumes from its checkpoint at sweep [1-9]" "$d/kill.h5.log"; then
-  echo "FAIL: the resumed run did not continue the ladder from its checkpoint"; fail=1
-fi
-"${h5tool[@]}" same-data "$d/longref.h5" "$d/kill.h5" ||
-  { echo "FAIL: the spread ladder after kill -9 + --resume differs from an uninterrupted single-rank run"; fail=1; }
-[[ -e "$d/kill.h5.ladders" ]] && { echo "FAIL: checkpoint directory left behind after resume"; fail=1; }
+# kill -9 in mid-ladder with the ladder on 2 ranks, then --resume on 3: a
+# ladder with Z in double precision (long.yaml) and one with Z rounded,
+# whose rungs share a core block and carry pending parts (narrow.yaml)
+for job in long narrow; do
+  sed 's/^    sample_stride: 1000/    sample_stride: 1000\n    ranks_per_ladder: 2/' "$here/exchange/$job.yaml" > "$d/${job}2.yaml"
+  grep -q "ranks_per_ladder: 2" "$d/${job}2.yaml" || { echo "FAIL: could not make the spread $job job"; exit 1; }
+  run 1 "$here/exchange/$job.yaml" "$d/${job}ref.h5"
+  setsid mpirun -n 2 "$CATEX_EXE" run "$d/${job}2.yaml" -o "$d/${job}kill.h5" --progress-seconds 0 \
+    --checkpoint-minutes 0.003 > "$d/${job}kill1.log" 2>&1 &
+  pid=$!
+  kill_after_checkpoint "$pid" "$d/${job}kill.h5.ladders/task0.ckpt" 1200 || fail=1
+  [[ -e "$d/${job}kill.h5.ladders/task0.ckpt" ]] || { echo "FAIL: $job: no checkpoint was written before the kill"; fail=1; }
+  run 3 "$d/${job}2.yaml" "$d/${job}kill.h5" --resume --checkpoint-minutes 0.003
+  cat "$d/${job}kill.h5.log"
+  if ! grep -Eq "ladder task 0 resumes from its checkpoint at sweep [1-9]" "$d/${job}kill.h5.log"; then
+    echo "FAIL: $job: the resumed run did not continue the ladder from its checkpoint"; fail=1
+  fi
+  "${h5tool[@]}" same-data "$d/${job}ref.h5" "$d/${job}kill.h5" ||
+    { echo "FAIL: $job: the spread ladder after kill -9 + --resume differs from an uninterrupted single-rank run"; fail=1; }
+  [[ -e "$d/${job}kill.h5.ladders" ]] && { echo "FAIL: $job: checkpoint directory left behind after resume"; fail=1; }
+done
 [[ $fail == 0 ]] && echo "OK: ladders spread over ranks identical to one rank per ladder, also across kill -9 + --resume"
 exit $fail

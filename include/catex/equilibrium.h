@@ -157,12 +157,30 @@ typedef struct {
   double trust;      /* 1: the bound as stated. < 1 shrinks it, a deliberately
                         unsafe kernel for the tests' negative control */
   long exact;        /* attempts that needed t (incremented; benchmarks) */
+  /* For an engine sweeping a core block not its own (catex_equilibrium_
+   * borrow_core_block), NULL otherwise: its potential is the block's plus
+   * Z diag(c) Z^T. Its kernel then takes the pair term V_ab from the block
+   * plus q_ab = sum_j c_j Z_aj Z_bj (bounded by pair_bound, computed where
+   * the bound does not settle the attempt), and an accepted move adds the
+   * block's rows to h and delta_a c (Z_a - Z_b) to w, spread growing by
+   * 2 (site_spread[a] + site_spread[b]) (the caller reads it back). */
+  const double *c;           /* r */
+  const double *site_spread; /* N_core, core order: a bound of the spread of c Z_a (as above) */
+  double pair_bound;         /* >= |q_ab| for every pair of core sites a != b */
 } catex_equilibrium_pending;
 
-/* catex_equilibrium_sweeps with pending field parts (pd->spread == 0: the
- * plain kernel). Needs eps != 0. */
+/* catex_equilibrium_sweeps with pending field parts (pd->spread == 0 and
+ * pd->c == NULL: the plain kernel). Needs eps != 0. */
 catex_status catex_equilibrium_sweeps_pending(catex_equilibrium *eq, catex_rng *rng, long nsweeps,
                                               catex_equilibrium_pending *pd, catex_error *err);
+/* Makes eq sweep owner's core block instead of its own (which is freed):
+ * the rungs of a ladder whose potentials differ from one another by a low
+ * rank form then read one block, not one each (src/exchange/exchange.c).
+ * eq keeps its own V for the exact refresh and its own diagonal, and
+ * sweeps only with pending parts that carry the difference (pd->c above).
+ * owner must outlive eq's sweeps and be built on the same lattice. */
+catex_status catex_equilibrium_borrow_core_block(catex_equilibrium *eq, const catex_equilibrium *owner,
+                                                 catex_error *err);
 /* Zeroes the attempt and acceptance counters (start of a measurement). */
 void catex_equilibrium_reset_counts(catex_equilibrium *eq);
 /* The complete dynamic state of an initialised engine (configuration, h, m,

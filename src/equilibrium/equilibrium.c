@@ -57,7 +57,7 @@ void catex_equilibrium_destroy(catex_equilibrium *eq)
   free(eq->perm);
   free(eq->sigma);
   free(eq->sc);
-  free(eq->Vcc);
+  if (!eq->borrowed) free(eq->Vcc);
   free(eq->Vdiag);
   free(eq->h);
   free(eq->m);
@@ -209,10 +209,15 @@ catex_status catex_equilibrium_sweeps_pending(catex_equilibrium *eq, catex_rng *
     return catex_error_set(err, CATEX_ERR_STATE, "equilibrium: sweeps before catex_equilibrium_init");
   if (pd && (!eq->h || !pd->Z || !pd->w || pd->r < 1 || !(pd->spread >= 0)))
     return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: pending field parts need eps != 0, Z, spread >= 0 and w");
+  if (eq->borrowed && (!pd || !pd->c || !pd->site_spread))
+    return catex_error_set(err, CATEX_ERR_ARG,
+                           "equilibrium: an engine sweeping a borrowed core block needs the pending parts of its potential");
+  if (pd && pd->c && !(pd->pair_bound >= 0))
+    return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: pair_bound = %g must be >= 0", pd->pair_bound);
   if (nsweeps > 0) catex_eq_seed_moves(eq, rng);
   for (long s = 0; s < nsweeps; s++) {
     const long before = eq->accepted;
-    catex_eq_sweep(eq, pd && pd->spread > 0 ? pd : NULL);
+    catex_eq_sweep(eq, pd && (pd->spread > 0 || pd->c) ? pd : NULL);
     eq->since_refresh += eq->accepted - before;
     if (eq->p.refresh_accepted > 0 && eq->since_refresh >= eq->p.refresh_accepted) {
       catex_equilibrium_refresh(eq);

@@ -2,6 +2,7 @@
  * configurations between engines that differ only in V, correcting the
  * fields after such a trade, and the byte image of the dynamic state for
  * checkpoints. Nothing here is used by a plain equilibrium run. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "equilibrium_internal.h"
@@ -35,6 +36,18 @@ void catex_equilibrium_adjust(catex_equilibrium *eq, const double *dh, double dE
   if (eq->h && dh)
     for (int a = 0; a < eq->ncore; a++) eq->h[a] += dh[a];
   eq->E += dE;
+}
+
+catex_status catex_equilibrium_borrow_core_block(catex_equilibrium *eq, const catex_equilibrium *owner,
+                                                 catex_error *err)
+{
+  if (!eq || !owner || eq == owner) return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: borrowing needs two engines");
+  if (!eq->Vcc || !owner->Vcc || owner->borrowed || eq->ncore != owner->ncore || eq->lat != owner->lat)
+    return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: a core block is borrowed from an engine of the same lattice that owns one");
+  if (!eq->borrowed) free(eq->Vcc);
+  eq->Vcc = owner->Vcc;
+  eq->borrowed = 1;
+  return CATEX_OK;
 }
 
 void catex_equilibrium_reset_counts(catex_equilibrium *eq) { eq->attempts = eq->accepted = 0; }

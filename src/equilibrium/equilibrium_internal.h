@@ -24,7 +24,8 @@ struct catex_equilibrium {
 
   /* elastic part; all NULL if eps == 0 */
   const double *V;    /* borrowed N x N V_eff */
-  double *Vcc;        /* N_core x N_core core block, row-major */
+  double *Vcc;        /* N_core x N_core core block, row-major (owned, or borrowed) */
+  int borrowed;       /* Vcc is another engine's (catex_equilibrium_borrow_core_block) */
   double *Vdiag;      /* N_core: diagonal of the block */
   double *h;          /* N_core: (V sigma)[core[a]] */
 

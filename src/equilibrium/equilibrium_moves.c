@@ -24,7 +24,16 @@
  * exchange's pending_bound, 0.5, so nearly every rejection is decided this
  * way); otherwise t at the two sites (2 r multiply-adds)
  * gives the exact dE and the usual test (for every accepted move too, so
- * that E gets it). */
+ * that E gets it).
+ *
+ * On a borrowed core block (an exchange rung l >= 1 sweeping rung 0's,
+ * pd->c set) the block is V_0 and the engine's potential V_0 + Z diag(c)
+ * Z^T: the pair term's low-rank part q_ab joins the bound (pair_bound) and
+ * the exact dE (from the same two rows of Z), and an accepted move adds
+ * V_0's rows to h and its low-rank part to w, widening the bound by what
+ * that part can change. All rungs then read one block instead of one each
+ * (22 MB each at side 24): the sweeps of a 4-rung side-24 ladder took
+ * ~44 us instead of ~61 (README, "Cost of the exchange"). */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -121,6 +130,35 @@ __attribute__((target_clones("avx2", "default"))) static void pending_pair(const
   t[1] = b;
 }
 
+/* q = sum_j c_j (Z[ia][j] Z[ib][j]): the pair term's low-rank part for an
+ * engine on a borrowed block. Each product of two floats is exact in
+ * double, so q is the same for (ia, ib) and (ib, ia). */
+__attribute__((target_clones("avx2", "default"))) static double pending_pair_term(const float *Z, const double *c,
+                                                                                 int r, int ia, int ib)
+{
+  const float *za = Z + (size_t)ia * r, *zb = Z + (size_t)ib * r;
+  eq_v4 s = {0, 0, 0, 0};
+  int j = 0;
+  for (; j + 4 <= r; j += 4) {
+    const eq_v4 p = {(double)za[j] * zb[j], (double)za[j + 1] * zb[j + 1], (double)za[j + 2] * zb[j + 2],
+                     (double)za[j + 3] * zb[j + 3]};
+    eq_v4 v;
+    memcpy(&v, c + j, sizeof v);
+    s += v * p;
+  }
+  double q = (s[0] + s[1]) + (s[2] + s[3]);
+  for (; j < r; j++) q += c[j] * ((double)za[j] * zb[j]);
+  return q;
+}
+
+/* w += da c (Z[ia] - Z[ib]): the low-rank part of an accepted move's field
+ * change on a borrowed block, deferred like the rest of w. */
+static void pending_move(const float *Z, const double *c, int r, int ia, int ib, double da, double *restrict w)
+{
+  const float *za = Z + (size_t)ia * r, *zb = Z + (size_t)ib * r;
+  for (int j = 0; j < r; j++) w[j] += da * (c[j] * ((double)za[j] - (double)zb[j]));
+}
+
 /* u * (1 + x + x^2/2 + x^3/6) >= 1 (+ a few ulp): then u >= exp(-x), since
  * exp(x) >= that polynomial for x >= 0; the margin covers the rounding of
  * p and u*p, without it a u one ulp below exp(-x) could be rejected for
@@ -146,8 +184,12 @@ static inline __attribute__((always_inline)) void sweep_body(catex_equilibrium *
   uint64_t s[4] = {eq->xs[0], eq->xs[1], eq->xs[2], eq->xs[3]};
   double E = eq->E;
   long accepted = 0, exact = 0;
-  /* |eps da (t_a - t_b)| <= 2 |eps| 2 spread for every pair, |da| = 2 */
-  const double bound = pd ? 4.0 * fabs(eps) * pd->spread * pd->trust : 0;
+  /* |eps da (t_a - t_b)| <= 2 |eps| 2 spread for every pair, |da| = 2, and
+   * on a borrowed block |4 eps q_ab| <= 4 |eps| pair_bound */
+  const double *cq = pd ? pd->c : NULL;
+  double spread = pd ? pd->spread : 0;
+  const double pair_bound = cq ? pd->pair_bound : 0;
+  double bound = pd ? 4.0 * fabs(eps) * (spread + pair_bound) * pd->trust : 0;
 
   /* ring of the next LOOKAHEAD pairs, their V_ab already prefetched */
   int pa[LOOKAHEAD], pb[LOOKAHEAD];
@@ -188,9 +230,9 @@ static inline __attribute__((always_inline)) void sweep_body(catex_equilibrium *
       }
       double tp[2];
       pending_pair(pd->Z, pd->w, pd->r, ia, ib, tp);
+      const double vab = Vcc[(size_t)ca * nc + cb] + (cq ? pending_pair_term(pd->Z, cq, pd->r, ia, ib) : 0.0);
       exact++;
-      dE = dEi + eps * (da * ((h[ca] + tp[0]) - (h[cb] + tp[1])) + 2.0 * (Vd[ca] + Vd[cb]) -
-                        4.0 * Vcc[(size_t)ca * nc + cb]);
+      dE = dEi + eps * (da * ((h[ca] + tp[0]) - (h[cb] + tp[1])) + 2.0 * (Vd[ca] + Vd[cb]) - 4.0 * vab);
     }
     if (dE > 0) {
       const double x = beta * dE;
@@ -205,6 +247,11 @@ static inline __attribute__((always_inline)) void sweep_body(catex_equilibrium *
     E += dE;
     accepted++;
     if (h) update_fields(h, Vcc + (size_t)ca * nc, Vcc + (size_t)cb * nc, da, nc);
+    if (cq) {
+      pending_move(pd->Z, cq, pd->r, ia, ib, da, pd->w);
+      spread += 2.0 * (pd->site_spread[ca] + pd->site_spread[cb]);
+      bound = 4.0 * fabs(eps) * (spread + pair_bound) * pd->trust;
+    }
     if (m) {
       const int di = -2 * sa;
       for (int k = nn_off[ia]; k < nn_off[ia + 1]; k++) m[nn[k]] += di;
@@ -216,7 +263,10 @@ static inline __attribute__((always_inline)) void sweep_body(catex_equilibrium *
   eq->E = E;
   eq->attempts += nc;
   eq->accepted += accepted;
-  if (pd) pd->exact += exact;
+  if (pd) {
+    pd->exact += exact;
+    pd->spread = spread;
+  }
 }
 
 static void sweep_plain(catex_equilibrium *eq) { sweep_body(eq, NULL); }

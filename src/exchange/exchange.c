@@ -2,7 +2,8 @@
  * configurations that move between them, and the swap rounds.
  *
  * Cost per sweep and rung at core side 24 (see exchange_factor.c for the
- * low-rank form): the Kawasaki sweep itself (~45 us); bringing the
+ * low-rank form): the Kawasaki sweep itself (~45 us; ~42 where Z is rounded
+ * and rungs 1.. sweep rung 0's core block, exchange_pending.c); bringing the
  * projection z = Z^T s up to date before a swap round, by comparing the
  * N_core core spins with those at the last update and adding +-2 Z[i, :]
  * (r = 139 numbers, a row from memory) per changed site; the swap
@@ -168,7 +169,12 @@ catex_status catex_exchange_create(const catex_lattice *lat, int nr, const doubl
   memcpy(ex->kshell, kshell, sizeof(double) * (size_t)nr);
   st = exchange_factor_build(lat, nr, V, &ex->f, err);
   if (!st) st = rung_potentials(ex, V, err);
-  for (int k = 0; k < nr && !st; k++) st = catex_equilibrium_create(lat, ex->V[k], NULL, &ex->p.eq, &ex->rung[k], err);
+  /* with Z rounded, rungs 1.. sweep rung 0's core block (exchange_pending.c),
+   * each dropping its own as soon as it is made */
+  for (int k = 0; k < nr && !st; k++) {
+    st = catex_equilibrium_create(lat, ex->V[k], NULL, &ex->p.eq, &ex->rung[k], err);
+    if (!st && k > 0 && ex->f.Zs) st = catex_equilibrium_borrow_core_block(ex->rung[k], ex->rung[0], err);
+  }
   if (st) {
     catex_exchange_destroy(ex);
     return st;
@@ -446,12 +452,12 @@ catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done,
   int failed = 0; /* spread: a member whose sweeps failed still joins the next swap round (all stop there) */
   for (long s = 0; s < nsweeps && ex->t < total; s++) {
     for (int k = ex->lo; k < ex->hi && !failed; k++) {
-      const int cfg = ex->perm[k];
-      catex_equilibrium_pending pd = {ex->f.r, ex->f.Zs, ex->wt + (size_t)cfg * ex->f.r,
-                                      exchange_pending_spread(ex, cfg), 1.0, 0};
+      catex_equilibrium_pending pd;
+      exchange_pending_for(ex, k, &pd);
       /* without a single-precision factor nothing is deferred (move_one) */
       if ((st = catex_equilibrium_sweeps_pending(ex->rung[k], ex->rng[k], 1, ex->f.Zs ? &pd : NULL, err))) failed = 1;
       ex->exact += pd.exact;
+      if (!failed && ex->f.Zs) exchange_pending_settle(ex, k);
     }
     if (failed && !spread) break;
     ex->t++;

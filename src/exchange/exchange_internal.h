@@ -89,6 +89,8 @@ struct catex_exchange {
   double *head_dev;          /* nhead: largest |Z_aj - mean_j| over the core sites a, j = head[h] */
   double rho_max;            /* largest |Z row - mean row| at a core site, over the other columns */
   double *wt;                /* nr x r, per configuration: coefficients not yet in its fields */
+  double *site_spread;       /* NULL, or with Z rounded nr x ncore: spread of c_k Z_a (rung k's moves' share of wt) */
+  double *pair_bound;        /* NULL, or nr: >= |sum_j c_kj Z_aj Z_bj| over the pairs of core sites */
   long long exact, flushes;  /* counters (diagnostics only, not in checkpoints) */
 
   /* spread over ranks (exchange_gang.c): this rank advances rungs lo .. hi-1;
@@ -119,6 +121,12 @@ void exchange_pending_free(catex_exchange *ex);
 /* A bound on |(Z_a - mean row) wt| over the core sites a for configuration
  * cfg: the kernel's catex_equilibrium_pending.spread. */
 double exchange_pending_spread(const catex_exchange *ex, int cfg);
+/* The pending parts rung k's sweep gets (with Z rounded, rungs 1.. sweep
+ * rung 0's block and carry the rest of their potential in them). */
+void exchange_pending_for(const catex_exchange *ex, int k, catex_equilibrium_pending *pd);
+/* After a sweep of rung k: adds its configuration's pending part to the
+ * fields if its bound has outgrown pending_bound. */
+void exchange_pending_settle(catex_exchange *ex, int k);
 static inline int exchange_owns(const catex_exchange *ex, int k) { return k >= ex->lo && k < ex->hi; }
 
 /* exchange_gang.c: one swap round of a ladder spread over ranks (collective

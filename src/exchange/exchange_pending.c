@@ -35,6 +35,10 @@
  *    kept in double precision (exchange_factor.c): the kernel reads the
  *    single-precision rows only, since a second kind of row in it cost
  *    what the half-size rows save (README, "Cost of the exchange").
+ * Where Z is rounded, rungs 1.. sweep rung 0's core block (borrowed_block_
+ * setup below): their own low-rank part of every accepted move goes into
+ * wt as well, so wt also grows between swaps, and a sweep that leaves its
+ * bound above pending_bound is flushed after it (exchange_pending_settle).
  * The decisions are those of the exact fields. The stored fields differ
  * from eagerly corrected ones only by rounding, and deterministically: wt
  * travels with its configuration (swaps, trades between ranks,
@@ -59,10 +63,61 @@ enum { EXCHANGE_DEFER_EVERY = 4 };
 
 void exchange_pending_free(catex_exchange *ex)
 {
+  free(ex->site_spread);
+  free(ex->pair_bound);
   free(ex->head);
   free(ex->rest);
   free(ex->head_dev);
   free(ex->wt);
+}
+
+/* The bound the kernel is handed for coefficients w: |(Z_a - m) w| <= it
+ * at every core site a (m the mean row). A seminorm of w, so the bounds of
+ * parts add up to a bound of their sum. */
+static double spread_of(const catex_exchange *ex, const double *w)
+{
+  double q = 0, heads = 0;
+  for (int j = 0; j < ex->f.r; j++) q += ex->rest[j] * w[j] * w[j]; /* a mask, not a branch: once per sweep and rung */
+  for (int h = 0; h < ex->nhead; h++) heads += ex->head_dev[h] * fabs(w[ex->head[h]]);
+  return heads + ex->rho_max * sqrt(q);
+}
+
+/* Rungs 1.. of a ladder with Z rounded sweep rung 0's core block: their
+ * potential V_0 + Z diag(c_k) Z^T differs from it by the low-rank part
+ * alone, so an accepted move's rows come from the block every rung shares
+ * (4 x 22 MB at side 24 read as one: the sweeps of a 4-rung ladder ran
+ * ~25 % faster in a throwaway that shared the block) and the rest of its
+ * field change, c_k (Z_a - Z_b), joins the pending coefficients. What the
+ * kernel needs for that: per rung and core site the spread of c_k Z_a (a
+ * move adds at most twice the sum of its two sites' to the spread), and a
+ * bound on the pair term's part q_ab = sum_j c_kj Z_aj Z_bj, which by
+ * Cauchy-Schwarz is at most the largest sum_j |c_kj| Z_aj^2 (1e-4 to 1e-3
+ * at side 24 across 16.82-16.91, against kT = 0.2). */
+static catex_status borrowed_block_setup(catex_exchange *ex, catex_error *err)
+{
+  const int r = ex->f.r, nc = ex->ncore, nr = ex->nr;
+  ex->site_spread = calloc((size_t)nr * nc, sizeof(double));
+  ex->pair_bound = calloc((size_t)nr, sizeof(double));
+  double *v = malloc(sizeof(double) * (size_t)r);
+  if (!ex->site_spread || !ex->pair_bound || !v) {
+    free(v);
+    return catex_error_set(err, CATEX_ERR_NOMEM, "exchange: out of memory (shared core block)");
+  }
+  for (int k = 1; k < nr; k++) {
+    const double *c = ex->f.c + (size_t)k * r;
+    for (int a = 0; a < nc; a++) {
+      const float *z = ex->f.Zs + (size_t)ex->core[a] * r;
+      double q = 0;
+      for (int j = 0; j < r; j++) {
+        v[j] = c[j] * z[j];
+        q += fabs(c[j]) * ((double)z[j] * z[j]);
+      }
+      ex->site_spread[(size_t)k * nc + a] = spread_of(ex, v);
+      if (q > ex->pair_bound[k]) ex->pair_bound[k] = q;
+    }
+  }
+  free(v);
+  return CATEX_OK;
 }
 
 catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err)
@@ -113,17 +168,23 @@ catex_status exchange_pending_setup(catex_exchange *ex, catex_error *err)
   }
   free(score);
   free(mean);
-  return CATEX_OK;
+  return ex->f.Zs ? borrowed_block_setup(ex, err) : CATEX_OK;
 }
 
-double exchange_pending_spread(const catex_exchange *ex, int cfg)
+double exchange_pending_spread(const catex_exchange *ex, int cfg) { return spread_of(ex, ex->wt + (size_t)cfg * ex->f.r); }
+
+void exchange_pending_for(const catex_exchange *ex, int k, catex_equilibrium_pending *pd)
 {
-  const int r = ex->f.r;
-  const double *w = ex->wt + (size_t)cfg * r;
-  double q = 0, heads = 0;
-  for (int j = 0; j < r; j++) q += ex->rest[j] * w[j] * w[j]; /* a mask, not a branch: once per sweep and rung */
-  for (int h = 0; h < ex->nhead; h++) heads += ex->head_dev[h] * fabs(w[ex->head[h]]);
-  return heads + ex->rho_max * sqrt(q);
+  const int cfg = ex->perm[k], r = ex->f.r;
+  const int borrows = ex->f.Zs && k > 0; /* c_0 = 0: rung 0 owns the block */
+  *pd = (catex_equilibrium_pending){.r = r,
+                                    .Z = ex->f.Zs,
+                                    .w = ex->wt + (size_t)cfg * r,
+                                    .spread = exchange_pending_spread(ex, cfg),
+                                    .trust = 1.0,
+                                    .c = borrows ? ex->f.c + (size_t)k * r : NULL,
+                                    .site_spread = borrows ? ex->site_spread + (size_t)k * ex->ncore : NULL,
+                                    .pair_bound = borrows ? ex->pair_bound[k] : 0};
 }
 
 typedef double exchange_v4 __attribute__((vector_size(4 * sizeof(double))));
@@ -195,6 +256,11 @@ static void flush(catex_exchange *ex, const int *q, int nq)
   }
 }
 
+static int over_bound(const catex_exchange *ex, int cfg)
+{
+  return ex->beta * fabs(ex->eps) * 4.0 * exchange_pending_spread(ex, cfg) > ex->p.pending_bound;
+}
+
 /* The configuration now at rung q came from rung o; returns 1 if its
  * pending part must be flushed now. */
 static int move_one(catex_exchange *ex, int q, int o)
@@ -210,8 +276,12 @@ static int move_one(catex_exchange *ex, int q, int o)
   }
   /* E_q(s) - E_o(s) = (eps/2) z^T diag(c_q - c_o) z, exact now */
   catex_equilibrium_adjust(ex->rung[q], NULL, 0.5 * ex->eps * qsum);
-  return !ex->f.Zs || ex->p.exchange_every > EXCHANGE_DEFER_EVERY ||
-         ex->beta * fabs(ex->eps) * 4.0 * exchange_pending_spread(ex, cfg) > ex->p.pending_bound;
+  return !ex->f.Zs || ex->p.exchange_every > EXCHANGE_DEFER_EVERY || over_bound(ex, cfg);
+}
+
+void exchange_pending_settle(catex_exchange *ex, int k)
+{
+  if (over_bound(ex, ex->perm[k])) flush(ex, &k, 1);
 }
 
 void exchange_move_potentials(catex_exchange *ex, int k, int l)

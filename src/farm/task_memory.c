@@ -13,7 +13,8 @@
  *     D, C, S, lattice       ~ 3 kB / site (3D), ~ 1 kB / site (2D)
  *     engines                O(N): ~ 200 B / grid cell (dense KMC), Vcc 8 Nc^2 (equilibrium, eps != 0),
  *                            a copy of V per buffered potential result
- *     exchange ladder        R rungs: R (8 N^2 + 8 Nc^2) (each rung's copy of V and its engine's Vcc)
+ *     exchange ladder        R rungs: R (8 N^2 + 8 Nc^2) (each rung's copy of V and its engine's Vcc;
+ *                            with a single-precision factor rungs 1.. drop their Vcc once made)
  *                            + (R - 1) 8 N^2 (the potentials of a single-precision factor, exchange.c;
  *                            counted always, as the factor's precision is known only once it is made)
  *                            + 8 (5 N p + (2 + R) p^2 + Nc p) for the low-rank form, p <= 3 N_shell + 16
