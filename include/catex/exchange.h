@@ -56,10 +56,10 @@ typedef struct {
   long permutation_stride;     /* measured sweeps between stored permutations, 0: none (default 100) */
   int swap_sign;               /* +1: the exact criterion. -1 flips the sign of the exponent:
                                   a deliberately wrong ladder for the tests' negative control */
-  double pending_bound;        /* with exchange_every <= 4, a moved configuration's field
+  double pending_bound;        /* with Z in single precision, a moved configuration's field
                                   correction is deferred (exchange_pending.c) while the bound
                                   it puts on a move's beta dE stays <= this (default 0.5);
-                                  0: added at every swap */
+                                  0: added at every swap and sweep */
 } catex_exchange_params;
 
 void catex_exchange_params_default(catex_exchange_params *p);

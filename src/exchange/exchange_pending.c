@@ -30,11 +30,14 @@
  *    from 0. One swap's wt gives ~0.06 at side 24, and the swaps of a
  *    configuration walking back and forth largely cancel, so flushes are
  *    rare (none in `catex bench exchange`);
- *  - with swap rounds rarer than every EXCHANGE_DEFER_EVERY sweeps every
- *    correction is flushed at once (see there), and so it is where Z is
- *    kept in double precision (exchange_factor.c): the kernel reads the
- *    single-precision rows only, since a second kind of row in it cost
- *    what the half-size rows save (README, "Cost of the exchange").
+ *  - where Z is kept in double precision (exchange_factor.c) every
+ *    correction is added at once: the kernel reads the single-precision
+ *    rows only, since a second kind of row in it cost what the half-size
+ *    rows save (README, "Cost of the exchange"). Before the rungs shared
+ *    a block, corrections were also added at once at exchange_every > 4,
+ *    where a flush was cheaper than the exact dE a pending part costs;
+ *    now rungs 1.. sweep with pending parts anyway, and deferring at
+ *    exchange_every 10 took the overhead from 0.126 to 0.024.
  * Where Z is rounded, rungs 1.. sweep rung 0's core block (borrowed_block_
  * setup below): their own low-rank part of every accepted move goes into
  * wt as well, so wt also grows between swaps, and a sweep that leaves its
@@ -54,12 +57,6 @@
  * (the nearly uniform mode); a few more cost nothing per swap and tighten
  * the bound where dw is not dominated by a single column. */
 enum { EXCHANGE_HEAD = 4 };
-
-/* Deferring pays while swaps come often. A pending part costs every
- * accepted move of every sweep two rows of Z (~8 exact dE per sweep, ~2.4
- * us, at side 24), a flush ~16 us once; a configuration is swapped about
- * every 1.4 exchange_every sweeps, so beyond ~5 the flush is cheaper. */
-enum { EXCHANGE_DEFER_EVERY = 4 };
 
 void exchange_pending_free(catex_exchange *ex)
 {
@@ -276,7 +273,7 @@ static int move_one(catex_exchange *ex, int q, int o)
   }
   /* E_q(s) - E_o(s) = (eps/2) z^T diag(c_q - c_o) z, exact now */
   catex_equilibrium_adjust(ex->rung[q], NULL, 0.5 * ex->eps * qsum);
-  return !ex->f.Zs || ex->p.exchange_every > EXCHANGE_DEFER_EVERY || over_bound(ex, cfg);
+  return !ex->f.Zs || over_bound(ex, cfg);
 }
 
 void exchange_pending_settle(catex_exchange *ex, int k)
