@@ -19,10 +19,12 @@
  * get the same numbers in double.
  * Borrowed block (the exchange's rungs 1..): both engines sample
  * V_k = V + Z diag(c) Z^T, the eager one from its own block, the pending
- * one from the block of an engine on V, with c, the tightest site spreads
- * and pair bound; its moves then grow w and the spread the kernel hands
- * back, which the next sweeps use as it is (w is flushed into the fields
- * every FLUSH sweeps, as the exchange does once the bound has grown). Again the
+ * one from the block of an engine on V, with c, site spreads (the largest
+ * deviation from the mean over the core) and the largest |q_ab|; its moves
+ * then grow w and the spread the kernel hands back, which the next sweeps
+ * use as it is (w is flushed into the fields every FLUSH sweeps, as the
+ * exchange does once the bound has grown; both engines also refresh every
+ * 700 accepted moves, the borrowing one from its own V). Again the
  * configurations must stay identical, and each part of the bound must be
  * needed: with the pair bound or the moves' growth of the spread left out
  * (and with trust 0) the configurations must part. */
@@ -127,7 +129,8 @@ static int run(catex_check *t, const sys_t *s, variant vr, int report)
   p.energy.eps = 1.0;
   p.energy.J = 0.2;
   p.kT = 0.4;
-  p.refresh_accepted = 0;
+  /* the borrowing engine's exact refresh is from its own V, and zeroes w */
+  p.refresh_accepted = vr.borrow ? 700 : 0;
   catex_equilibrium *eager = NULL, *pend = NULL, *owner = NULL;
   catex_rng *r0 = NULL, *r1 = NULL, *rinit = NULL;
   catex_error err;

@@ -155,6 +155,42 @@ static int balance(catex_check *t, const ladder_sys *x, int swap_sign, int repor
 
 enum { CROSS_RUNGS = 4 };
 
+/* Rung k >= 1 of a rounded ladder sweeps rung 0's block; the bounds its
+ * kernel gets on the rest of its potential, D = V_k - V_0, must hold: the
+ * pair bound over every pair of core sites, the site spreads over every
+ * column of D (what an accepted move at that site adds to its pending
+ * part). Checked against D itself (to rounding: V_k holds V_0 + D). */
+static void shared_block_bounds(catex_check *t, const catex_exchange *ex, int k, const double *V0, const double *Vk,
+                                int n, int single)
+{
+  double pair = 0;
+  const double *spread = NULL;
+  const int shared = catex_exchange_shared_block_bounds(ex, k, &pair, &spread);
+  CHECK(t, shared == single, "rung %d %s rung 0's core block", k, shared ? "sweeps" : "does not sweep");
+  if (!shared) return;
+  const catex_equilibrium *eq = catex_exchange_rung(ex, k);
+  const int nc = catex_equilibrium_num_core(eq);
+  const int *core = catex_equilibrium_core_sites(eq);
+  double worst_pair = 0, worst_ratio = 0, slack = 1e-15;
+  int bad = 0;
+  for (int a = 0; a < nc; a++) {
+    double mean = 0, dev = 0;
+    for (int x = 0; x < nc; x++) mean += (Vk[(size_t)core[x] * n + core[a]] - V0[(size_t)core[x] * n + core[a]]) / nc;
+    for (int x = 0; x < nc; x++) {
+      const double d = Vk[(size_t)core[x] * n + core[a]] - V0[(size_t)core[x] * n + core[a]];
+      dev = fmax(dev, fabs(d - mean));
+      if (x != a) worst_pair = fmax(worst_pair, fabs(d));
+    }
+    bad += dev > spread[a] + slack;
+    worst_ratio = fmax(worst_ratio, dev / fmax(spread[a], 1e-300));
+  }
+  printf("rung %d on rung 0's block: pair bound %.3g (largest |D_ab| %.3g), site spreads reach %.3g of their bound\n", k,
+         pair, worst_pair, worst_ratio);
+  CHECK(t, worst_pair <= pair + slack, "rung %d: |D_ab| reaches %.3g above the pair bound %.3g", k, worst_pair, pair);
+  CHECK(t, bad == 0, "rung %d: %d sites whose column of D deviates more than their spread bound", k, bad);
+  CHECK(t, worst_pair > 0 && worst_ratio > 0.01, "rung %d: bounds checked against an empty difference", k);
+}
+
 static void cross_energies(catex_check *t, const double K[CROSS_RUNGS], int expect_single)
 {
   ladder_sys x;
@@ -210,6 +246,7 @@ static void cross_energies(catex_check *t, const double K[CROSS_RUNGS], int expe
       for (int i = 0; i < x.n; i++)
         for (int j = 0; j < i; j++) asym += Vk[(size_t)i * x.n + j] != Vk[(size_t)j * x.n + i];
       CHECK(t, asym == 0, "rung %d's potential is not symmetric at %d pairs", k, asym);
+      shared_block_bounds(t, ex, k, x.V[0], Vk, x.n, single);
     }
     double worst = 0;
     for (int k = 0; k < CROSS_RUNGS; k++) {

@@ -13,7 +13,8 @@
  *  - configuration r ("replica r" in round_trips) is the one that started
  *    at rung r; each rung's initial configuration comes from its own move
  *    stream, exactly as catex_equilibrium_init;
- *  - one sweep = one catex_equilibrium_sweeps(.., 1) on every rung, in rung
+ *  - one sweep = one catex_equilibrium_sweeps(.., 1) on every rung (the
+ *    _pending form where Z is rounded, exchange_pending.c), in rung
  *    order, with that rung's SPRNG stream; after sweep t (1-based, counted
  *    from the start) a swap round follows when t % exchange_every == 0, the
  *    q-th round (q = 0, 1, ...) trying the pairs (k, k+1) with k = q mod 2;
@@ -56,10 +57,12 @@ typedef struct {
   long permutation_stride;     /* measured sweeps between stored permutations, 0: none (default 100) */
   int swap_sign;               /* +1: the exact criterion. -1 flips the sign of the exponent:
                                   a deliberately wrong ladder for the tests' negative control */
-  double pending_bound;        /* with Z in single precision, a moved configuration's field
-                                  correction is deferred (exchange_pending.c) while the bound
-                                  it puts on a move's beta dE stays <= this (default 0.5);
-                                  0: added at every swap and sweep */
+  double pending_bound;        /* with Z in single precision, a configuration's field
+                                  corrections (its swaps', and on rungs 1.. its moves' share of
+                                  the rung's low-rank part) are deferred (exchange_pending.c)
+                                  while the bound they put on a move's beta dE, 4 beta |eps|
+                                  spread, stays <= this (default 0.5); 0: added at every swap
+                                  and sweep */
 } catex_exchange_params;
 
 void catex_exchange_params_default(catex_exchange_params *p);
@@ -170,6 +173,12 @@ void catex_exchange_core_fields(const catex_exchange *ex, int k, double *out);
 /* The bound the sweeps of rung k are given on its deferred correction t:
  * |t_a - c| <= spread at every core site a, for some constant c. */
 double catex_exchange_pending_spread(const catex_exchange *ex, int k);
+/* Where rung k sweeps rung 0's core block (Z rounded, k >= 1): the bounds
+ * its sweeps get on its own low-rank part D = V_k - V_0, *pair_bound >=
+ * |D_ab| for core sites a != b and site_spread[a] >= |D_xa - c_a| at every
+ * core site x, c_a the mean over x (N_core, core order). Returns 0, and
+ * NULL and 0, where the rung sweeps a block of its own. */
+int catex_exchange_shared_block_bounds(const catex_exchange *ex, int k, double *pair_bound, const double **site_spread);
 /* Counters of the deferred field corrections since create: attempts whose
  * dE needed the deferred part, and corrections added in full (flushes). */
 void catex_exchange_pending_counts(const catex_exchange *ex, long long *exact, long long *flushes);

@@ -3,7 +3,10 @@
  * rounds and with a swap round every sweep (exchange_every = 1), the same
  * sweeps otherwise, and the overhead (two ladders of each kind in each of
  * two groups, created and run in ABBA and BAAB order; overhead_abba_pairs:
- * each pair's own, in that order); the cost of one accepted swap alone
+ * each pair's own, in that order; where Z is rounded, as here, the ladders
+ * without swap rounds also sweep rung 0's shared core block, so compare
+ * builds from before that change by their times per sweep, not only by
+ * the overhead); the cost of one accepted swap alone
  * and the overhead it implies (machinery_overhead: the total overhead
  * also holds what the ladder's sweeps pay beyond plain ones, mostly the
  * rows of Z read to keep z up to date and for the exact dE of accepted

@@ -212,8 +212,9 @@ catex_status catex_equilibrium_sweeps_pending(catex_equilibrium *eq, catex_rng *
   if (eq->borrowed && (!pd || !pd->c || !pd->site_spread))
     return catex_error_set(err, CATEX_ERR_ARG,
                            "equilibrium: an engine sweeping a borrowed core block needs the pending parts of its potential");
-  if (pd && pd->c && !(pd->pair_bound >= 0))
-    return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: pair_bound = %g must be >= 0", pd->pair_bound);
+  if (pd && pd->c && (!eq->borrowed || !pd->site_spread || !(pd->pair_bound >= 0)))
+    return catex_error_set(err, CATEX_ERR_ARG,
+                           "equilibrium: a low-rank part (c) needs a borrowed core block, site spreads and pair_bound >= 0");
   if (nsweeps > 0) catex_eq_seed_moves(eq, rng);
   for (long s = 0; s < nsweeps; s++) {
     const long before = eq->accepted;

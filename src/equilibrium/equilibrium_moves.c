@@ -32,8 +32,9 @@
  * the exact dE (from the same two rows of Z), and an accepted move adds
  * V_0's rows to h and its low-rank part to w, widening the bound by what
  * that part can change. All rungs then read one block instead of one each
- * (22 MB each at side 24): the sweeps of a 4-rung side-24 ladder took
- * ~44 us instead of ~61 (README, "Cost of the exchange"). */
+ * (22 MB each at side 24): a 4-rung side-24 ladder swapping at every
+ * sweep took 42-44 us per sweep and rung instead of 58-60 (README, "Cost
+ * of the exchange"). */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -131,8 +132,9 @@ __attribute__((target_clones("avx2", "default"))) static void pending_pair(const
 }
 
 /* q = sum_j c_j (Z[ia][j] Z[ib][j]): the pair term's low-rank part for an
- * engine on a borrowed block. Each product of two floats is exact in
- * double, so q is the same for (ia, ib) and (ib, ia). */
+ * engine on a borrowed block. The products commute (each exact in double)
+ * and are summed in a fixed order, so q is the same for (ia, ib) and
+ * (ib, ia). */
 __attribute__((target_clones("avx2", "default"))) static double pending_pair_term(const float *Z, const double *c,
                                                                                  int r, int ia, int ib)
 {

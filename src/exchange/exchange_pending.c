@@ -42,8 +42,9 @@
  * setup below): their own low-rank part of every accepted move goes into
  * wt as well, so wt also grows between swaps, and a sweep that leaves its
  * bound above pending_bound is flushed after it (exchange_pending_settle).
- * The decisions are those of the exact fields. The stored fields differ
- * from eagerly corrected ones only by rounding, and deterministically: wt
+ * The decisions are those of the exact fields. The stored fields plus
+ * Z wt differ from eagerly corrected ones only by rounding, and
+ * deterministically: wt
  * travels with its configuration (swaps, trades between ranks,
  * checkpoints), so a ladder stays bitwise the same whatever its ranks and
  * interruptions. pending_bound = 0 adds every correction at once. */
@@ -82,14 +83,16 @@ static double spread_of(const catex_exchange *ex, const double *w)
 /* Rungs 1.. of a ladder with Z rounded sweep rung 0's core block: their
  * potential V_0 + Z diag(c_k) Z^T differs from it by the low-rank part
  * alone, so an accepted move's rows come from the block every rung shares
- * (4 x 22 MB at side 24 read as one: the sweeps of a 4-rung ladder ran
- * ~25 % faster in a throwaway that shared the block) and the rest of its
+ * (4 x 22 MB at side 24 read as one: 42-44 us per sweep and rung instead
+ * of 58-60 at exchange_every 1) and the rest of its
  * field change, c_k (Z_a - Z_b), joins the pending coefficients. What the
  * kernel needs for that: per rung and core site the spread of c_k Z_a (a
  * move adds at most twice the sum of its two sites' to the spread), and a
  * bound on the pair term's part q_ab = sum_j c_kj Z_aj Z_bj, which by
- * Cauchy-Schwarz is at most the largest sum_j |c_kj| Z_aj^2 (1e-4 to 1e-3
- * at side 24 across 16.82-16.91, against kT = 0.2). */
+ * Cauchy-Schwarz is at most the largest sum_j |c_kj| Z_aj^2 (1.6e-4 to
+ * 4.8e-4 for rungs 1-3 at side 24 across 16.82-16.91, adding 0.003-0.01 to the
+ * bound on beta dE at kT 0.2; a move's growth of the spread, 2 (s_a + s_b),
+ * is 1e-4 to 4e-4 on average there). */
 static catex_status borrowed_block_setup(catex_exchange *ex, catex_error *err)
 {
   const int r = ex->f.r, nc = ex->ncore, nr = ex->nr;
@@ -302,6 +305,14 @@ void catex_exchange_core_fields(const catex_exchange *ex, int k, double *out)
 }
 
 double catex_exchange_pending_spread(const catex_exchange *ex, int k) { return exchange_pending_spread(ex, ex->perm[k]); }
+
+int catex_exchange_shared_block_bounds(const catex_exchange *ex, int k, double *pair_bound, const double **site_spread)
+{
+  const int shared = ex->site_spread && k > 0 && k < ex->nr;
+  if (pair_bound) *pair_bound = shared ? ex->pair_bound[k] : 0;
+  if (site_spread) *site_spread = shared ? ex->site_spread + (size_t)k * ex->ncore : NULL;
+  return shared;
+}
 
 void catex_exchange_pending_counts(const catex_exchange *ex, long long *exact, long long *flushes)
 {
