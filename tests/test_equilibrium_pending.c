@@ -107,17 +107,21 @@ typedef struct {
   int no_pair, no_growth;   /* negative controls: pair bound 0, site spreads 0 */
 } variant;
 
-/* The largest |Z_x v - mean over x| over the core sites x. */
-static double deviation(const sys_t *s, const int *core, int nc, const double *v)
+/* t[x] = Z_x v at the core sites x: a pending part's fields */
+static void core_part(const sys_t *s, const int *core, int nc, const double *v, double *t)
+{
+  for (int x = 0; x < nc; x++) {
+    t[x] = 0;
+    for (int j = 0; j < R; j++) t[x] += s->Z[(size_t)core[x] * R + j] * v[j];
+  }
+}
+
+/* The largest |t[x] - mean t| over the core sites: the tightest valid spread */
+static double deviation(const double *t, int nc)
 {
   double mean = 0, dev = 0;
-  for (int x = 0; x < nc; x++)
-    for (int j = 0; j < R; j++) mean += s->Z[(size_t)core[x] * R + j] * v[j] / nc;
-  for (int x = 0; x < nc; x++) {
-    double tx = 0;
-    for (int j = 0; j < R; j++) tx += s->Z[(size_t)core[x] * R + j] * v[j];
-    dev = fmax(dev, fabs(tx - mean));
-  }
+  for (int x = 0; x < nc; x++) mean += t[x] / nc;
+  for (int x = 0; x < nc; x++) dev = fmax(dev, fabs(t[x] - mean));
   return dev;
 }
 
@@ -151,16 +155,10 @@ static int run(catex_check *t, const sys_t *s, variant vr, int report)
     catex_equilibrium_state_save(eager, state);
     ok = catex_equilibrium_state_load(pend, state, nb, &err) == CATEX_OK;
   }
-  /* the tightest valid spread: the largest |t(a) - mean t| itself */
-  double spread = 0, mean_t = 0;
+  double spread = 0;
   if (ok) {
-    for (int a = 0; a < nc; a++) {
-      double ta = 0;
-      for (int j = 0; j < R; j++) ta += s->Z[(size_t)core[a] * R + j] * s->w[j];
-      dh[a] = ta;
-      mean_t += ta / nc;
-    }
-    for (int a = 0; a < nc; a++) spread = fmax(spread, fabs(dh[a] - mean_t));
+    core_part(s, core, nc, s->w, dh);
+    spread = deviation(dh, nc);
     catex_equilibrium_adjust(eager, dh, 0);
   }
   double w[R], *site = calloc((size_t)nc + 1, sizeof(double)), pair = 0;
@@ -170,7 +168,8 @@ static int run(catex_check *t, const sys_t *s, variant vr, int report)
     for (int a = 0; a < nc && !vr.no_growth; a++) {
       double v[R];
       for (int j = 0; j < R; j++) v[j] = s->c[j] * s->Z[(size_t)core[a] * R + j];
-      site[a] = deviation(s, core, nc, v);
+      core_part(s, core, nc, v, dh); /* dh as scratch: eager has its part already */
+      site[a] = deviation(dh, nc);
     }
     for (int a = 0; a < nc && !vr.no_pair; a++)
       for (int b = 0; b < nc; b++) {
@@ -192,10 +191,7 @@ static int run(catex_check *t, const sys_t *s, variant vr, int report)
          catex_equilibrium_sweeps_pending(pend, r1, 1, &pd, &err) == CATEX_OK;
     if (!ok) break;
     if (vr.borrow && sw % FLUSH == 0) { /* w into the fields, as the exchange's flush */
-      for (int a = 0; a < nc; a++) {
-        dh[a] = 0;
-        for (int j = 0; j < R; j++) dh[a] += s->Z[(size_t)core[a] * R + j] * w[j];
-      }
+      core_part(s, core, nc, w, dh);
       catex_equilibrium_adjust(pend, dh, 0);
       memset(w, 0, sizeof w);
       pd.spread = 0; /* in between, the spread is what the kernel grew it to */
