@@ -209,12 +209,13 @@ catex_status catex_equilibrium_sweeps_pending(catex_equilibrium *eq, catex_rng *
     return catex_error_set(err, CATEX_ERR_STATE, "equilibrium: sweeps before catex_equilibrium_init");
   if (pd && (!eq->h || !pd->Z || !pd->w || pd->r < 1 || !(pd->spread >= 0)))
     return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: pending field parts need eps != 0, Z, spread >= 0 and w");
-  if (eq->borrowed && (!pd || !pd->c || !pd->site_spread))
-    return catex_error_set(err, CATEX_ERR_ARG,
-                           "equilibrium: an engine sweeping a borrowed core block needs the pending parts of its potential");
-  if (pd && pd->c && (!eq->borrowed || !pd->site_spread || !(pd->pair_bound >= 0)))
-    return catex_error_set(err, CATEX_ERR_ARG,
-                           "equilibrium: a low-rank part (c) needs a borrowed core block, site spreads and pair_bound >= 0");
+  const int low_rank = pd && pd->c;
+  if (low_rank != eq->borrowed)
+    return catex_error_set(err, CATEX_ERR_ARG, eq->borrowed ? "equilibrium: an engine sweeping a borrowed core block needs "
+                                                              "the low-rank part of its potential (pending c)"
+                                                            : "equilibrium: a low-rank part (pending c) needs a borrowed core block");
+  if (low_rank && (!pd->site_spread || !(pd->pair_bound >= 0)))
+    return catex_error_set(err, CATEX_ERR_ARG, "equilibrium: a low-rank part needs site spreads and pair_bound >= 0");
   if (nsweeps > 0) catex_eq_seed_moves(eq, rng);
   for (long s = 0; s < nsweeps; s++) {
     const long before = eq->accepted;

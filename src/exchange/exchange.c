@@ -452,9 +452,9 @@ catex_status catex_exchange_advance(catex_exchange *ex, long nsweeps, int *done,
   int failed = 0; /* spread: a member whose sweeps failed still joins the next swap round (all stop there) */
   for (long s = 0; s < nsweeps && ex->t < total; s++) {
     for (int k = ex->lo; k < ex->hi && !failed; k++) {
-      catex_equilibrium_pending pd;
-      exchange_pending_for(ex, k, &pd);
       /* without a single-precision factor nothing is deferred (move_one) */
+      catex_equilibrium_pending pd = {0};
+      if (ex->f.Zs) exchange_pending_for(ex, k, &pd);
       if ((st = catex_equilibrium_sweeps_pending(ex->rung[k], ex->rng[k], 1, ex->f.Zs ? &pd : NULL, err))) failed = 1;
       ex->exact += pd.exact;
       if (!failed && ex->f.Zs) exchange_pending_settle(ex, k);
